@@ -1,0 +1,31 @@
+// Small filesystem helpers over POSIX calls, returning Status.
+//
+// WriteFileAtomic writes to a temporary file in the same directory, fsyncs
+// and renames it over the target, so readers see the old or the new content,
+// never a torn file. All functions are thread-safe (no shared state).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace sp {
+
+Result<std::string> ReadFile(const std::string& path);
+// Reads at most `max_bytes`; a longer file is an InvalidArgument error.
+Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes);
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+Status MakeDirs(const std::string& path, mode_t mode = 0755);
+// Removes a file or a directory tree; a missing path is not an error.
+// Does not cross into other mounts (refuses if a mount point is found inside).
+Status RemoveAll(const std::string& path);
+bool PathExists(const std::string& path);
+// Entry names (not paths) in a directory, sorted, without "." and "..".
+Result<std::vector<std::string>> ListDir(const std::string& path);
+// Joins two path parts with exactly one '/'.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace sp
