@@ -1,0 +1,112 @@
+// Bus: the NATS connection every Spawnpoint program uses (cnats underneath).
+//
+// Offers what Spawnpoint needs and no more: publish, request/reply with a
+// timeout, subscriptions with a callback, and the JetStream pieces used for
+// last-value state (ensure a stream, read the last message per subject under
+// a filter, purge a subject). Subjects are NATS subjects; map URIs with
+// uri/uri.h first.
+//
+// Thread safety: all methods may be called from any thread. Subscription
+// handlers run on cnats' delivery threads, one message at a time per
+// subscription; they must not block for long. A Bus owns its connection;
+// destroying it closes the connection after flushing pending publishes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/duration.h"
+#include "util/status.h"
+
+typedef struct __natsConnection natsConnection;
+typedef struct __natsSubscription natsSubscription;
+typedef struct __natsOptions natsOptions;
+typedef struct __jsCtx jsCtx;
+
+namespace sp {
+
+struct BusMessage {
+  std::string subject;
+  std::string reply;
+  std::string data;
+};
+
+struct BusOptions {
+  std::string url;         // nats://host:port[,nats://...]
+  std::string creds_file;  // .creds file (JWT + seed); empty = no credentials
+  std::string name;        // connection name shown by the server
+  Millis connect_timeout{5000};
+  // Daemons keep reconnecting forever (the router may restart); tools give up.
+  bool reconnect_forever = false;
+};
+
+struct StreamSpec {
+  std::string name;
+  std::vector<std::string> subjects;
+  int64_t max_msgs_per_subject = -1;
+  Millis max_age{0};  // 0 = unlimited
+  bool memory = false;
+};
+
+class Bus;
+
+// An active subscription; unsubscribes when destroyed.
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  friend class Bus;
+  Subscription() = default;
+  natsSubscription* sub_ = nullptr;
+  std::function<void(BusMessage)> handler_;
+};
+
+class Bus {
+ public:
+  using Handler = std::function<void(BusMessage)>;
+
+  static Result<std::unique_ptr<Bus>> Connect(const BusOptions& opts);
+  ~Bus();
+  Bus(const Bus&) = delete;
+  Bus& operator=(const Bus&) = delete;
+
+  Status Publish(std::string_view subject, std::string_view data);
+  // Sends a request and waits for the first reply. Unavailable if nobody
+  // listens on the subject, DeadlineExceeded on timeout, PermissionDenied if
+  // the router refused the publish.
+  Result<BusMessage> Request(std::string_view subject, std::string_view data, Millis timeout);
+  Result<std::unique_ptr<Subscription>> Subscribe(std::string_view subject, Handler handler);
+  // Round trip to the server: every earlier publish has been processed.
+  Status Flush(Millis timeout);
+  bool Connected() const;
+
+  // JetStream: creates the stream, or updates it to `spec` if it differs.
+  Status EnsureStream(const StreamSpec& spec);
+  // The last message of every subject matching `filter` in `stream`.
+  Result<std::vector<BusMessage>> LastPerSubject(std::string_view stream, std::string_view filter, Millis timeout);
+  // Removes every message of `subject` from `stream`.
+  Status PurgeSubject(std::string_view stream, std::string_view subject);
+
+  // Most recent asynchronous error reported by the server for this
+  // connection (e.g. a permissions violation), or empty.
+  std::string LastAsyncError() const;
+
+ private:
+  Bus() = default;
+  friend struct BusCallbacks;
+  Result<BusMessage> RawRequest(std::string_view subject, std::string_view data, Millis timeout);
+
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  mutable std::mutex mu_;
+  std::string last_async_error_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace sp

@@ -1,0 +1,65 @@
+// Spawnpoint URIs and their NATS subjects.
+//
+// A URI is a list of '/'-separated segments, e.g.
+//   oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/config
+// Segments are non-empty and use only A-Z a-z 0-9 - _ . ~ : @ =.
+// The NATS subject of a URI joins the segments with '.', writing a '.' that
+// is part of a segment as "%2E":
+//   oski.spawnpoint.alpha.s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config
+// Because '%' may not appear in a segment, the mapping is reversible.
+//
+// A URI *pattern* (used in grants and scans) may end with a '*' segment,
+// matching any depth below (NATS '>'), and may use '+' for exactly one
+// segment (NATS '*').
+//
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace sp {
+
+// Checks a concrete URI (no wildcards). Returns the segments.
+Result<std::vector<std::string>> ParseUri(std::string_view uri);
+// Checks a URI pattern ('+' segments, an optional trailing '*').
+Result<std::vector<std::string>> ParseUriPattern(std::string_view pattern);
+
+// REQUIRES: ParseUri(uri) succeeds (checked; an invalid URI aborts).
+std::string UriToSubject(std::string_view uri);
+// REQUIRES: ParseUriPattern(pattern) succeeds.
+std::string PatternToSubject(std::string_view pattern);
+// Inverse of UriToSubject; InvalidArgument for a subject no URI maps to.
+Result<std::string> SubjectToUri(std::string_view subject);
+
+// The Spawnpoint hierarchy below a daemon's base URI (PRODUCT.md §2).
+class SpawnpointUris {
+ public:
+  // REQUIRES: base is a valid URI.
+  explicit SpawnpointUris(std::string base) : base_(std::move(base)) {}
+  const std::string& base() const { return base_; }
+  std::string Alias() const;  // last segment of the base
+
+  std::string DaemonHeartbeat() const;  // <base>/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat
+  std::string DaemonConfigSlot() const;  // <base>/s.spawnpoint/daemon/i.spawnpoint/slot/config
+  std::string ServicePrefix(std::string_view svc) const;  // <base>/s.spawnpoint/<svc>/i.spawnable
+  std::string ServiceHeartbeat(std::string_view svc) const;
+  std::string ServiceLog(std::string_view svc) const;
+  std::string ServiceRestartSlot(std::string_view svc) const;
+  std::string ServiceStopSlot(std::string_view svc) const;
+  std::string ServiceInspectSlot(std::string_view svc) const;
+
+ private:
+  std::string base_;
+};
+
+// Subjects under which heartbeats are also kept as last values in the
+// heartbeat stream: "_SP.HB." + subject. A prefix filter on this namespace
+// (e.g. "_SP.HB.oski.>") selects the heartbeats of every host under a base.
+inline constexpr std::string_view kHeartbeatStorePrefix = "_SP.HB.";
+inline constexpr std::string_view kHeartbeatStream = "SPAWNPOINT_HEARTBEATS";
+
+}  // namespace sp

@@ -1,0 +1,52 @@
+#include "uri/uri.h"
+
+#include <gtest/gtest.h>
+
+namespace sp {
+namespace {
+
+TEST(Uri, MapsToSubjectKeepingDotsInSegments) {
+  EXPECT_EQ(UriToSubject("oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/config"),
+            "oski.spawnpoint.alpha.s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config");
+}
+
+TEST(Uri, SubjectRoundTrips) {
+  for (const char* u : {"a", "oski/spawnpoint/alpha", "x.y/z~:@=-_/s.spawnpoint/demo.svc/i.spawnable/signal/log"}) {
+    auto back = SubjectToUri(UriToSubject(u));
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_EQ(*back, u);
+  }
+}
+
+TEST(Uri, RejectsBadUris) {
+  for (const char* u : {"", "a//b", "/a", "a/", "a b", "a/*", "a/+/b", "a/%2E", "a>b", "ä"})
+    EXPECT_FALSE(ParseUri(u)) << u;
+  EXPECT_FALSE(ParseUri(std::string(2000, 'a')));
+}
+
+TEST(Uri, SubjectToUriRejectsGarbage) {
+  for (const char* s : {"a..b", "a.%2F", "a.%", ".a", "a.*", "a.>"}) EXPECT_FALSE(SubjectToUri(s)) << s;
+}
+
+TEST(Uri, PatternsMapToWildcards) {
+  EXPECT_EQ(PatternToSubject("oski/spawnpoint/alpha/*"), "oski.spawnpoint.alpha.>");
+  EXPECT_EQ(PatternToSubject("oski/+/alpha/s.spawnpoint/+/i.spawnable/signal/heartbeat"),
+            "oski.*.alpha.s%2Espawnpoint.*.i%2Espawnable.signal.heartbeat");
+  EXPECT_FALSE(ParseUriPattern("a/*/b"));
+  EXPECT_TRUE(ParseUriPattern("*"));
+}
+
+TEST(Uri, SpawnpointHierarchy) {
+  SpawnpointUris u("oski/spawnpoint/alpha");
+  EXPECT_EQ(u.Alias(), "alpha");
+  EXPECT_EQ(u.DaemonHeartbeat(), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat");
+  EXPECT_EQ(u.DaemonConfigSlot(), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/config");
+  EXPECT_EQ(u.ServiceLog("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/signal/log");
+  EXPECT_EQ(u.ServiceRestartSlot("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/slot/restart");
+  EXPECT_EQ(u.ServiceStopSlot("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/slot/stop");
+  EXPECT_EQ(u.ServiceHeartbeat("demosvc"),
+            "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/signal/heartbeat");
+}
+
+}  // namespace
+}  // namespace sp
