@@ -1,0 +1,66 @@
+// Host: everything the Supervisor needs from the machine, behind one seam.
+//
+// The real implementation (daemon/linux_host) prepares directories, the
+// network namespace, the OCI bundle, and launches a spawn-monitor; it
+// watches monitors with pidfds and reports their exits back through the
+// ExitSink given to Watch. Unit tests use a fake.
+//
+// Thread safety: implementations must be safe to call from several threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "config/service_config.h"
+#include "util/status.h"
+
+namespace sp {
+
+struct LaunchResult {
+  int64_t monitor_pid = 0;
+  int64_t container_pid = 0;
+  std::string address;  // service address on the bridge; empty with host networking
+};
+
+struct ExitStatus {
+  int64_t code = -1;    // exit code (128+signal when killed, as shells report it)
+  int64_t signal = 0;   // terminating signal, 0 if it exited
+  bool oom_killed = false;
+  std::string detail;   // set when the exit could not be read (monitor killed, ...)
+};
+
+struct ServiceUsage {
+  uint64_t cpu_usage_ns = 0;  // cumulative
+  uint64_t memory_bytes = 0;
+};
+
+class Host {
+ public:
+  using ExitSink = std::function<void(const std::string& name, int64_t monitor_pid)>;
+  virtual ~Host() = default;
+
+  virtual int64_t NowMs() = 0;  // wall clock, milliseconds since the epoch
+  virtual double Random() = 0;  // uniform in [0, 1)
+
+  // Creates the service's directories and volumes and unpacks the included
+  // files (a tar.gz, may be empty). Called once per deploy.
+  virtual Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) = 0;
+  // Starts instance `instance` of the service; returns when its process runs.
+  virtual Result<LaunchResult> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) = 0;
+  // Reports the monitor's exit through `sink` (also if it already exited).
+  virtual void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) = 0;
+  // True if `monitor_pid` is alive and is the monitor of `name`.
+  virtual bool MonitorAlive(const std::string& name, int64_t monitor_pid) = 0;
+  // Reads how the last instance ended and releases its network and runtime
+  // leftovers. Called once per instance, after its monitor exited.
+  virtual ExitStatus CollectExit(const std::string& name) = 0;
+  // Sends `signal` to the service's main process (all its processes for SIGKILL).
+  virtual Status Kill(const std::string& name, int signal) = 0;
+  // Removes what Prepare made for the service (volumes are kept).
+  virtual Status Remove(const std::string& name) = 0;
+  virtual Result<ServiceUsage> Usage(const std::string& name) = 0;
+};
+
+}  // namespace sp

@@ -1,0 +1,390 @@
+// Supervisor: service lifecycle decisions (see supervisor.h for the model).
+#include "supervisor/supervisor.h"
+
+#include <signal.h>
+
+#include <algorithm>
+
+#include "supervisor/restart_policy.h"
+
+namespace sp {
+namespace {
+
+constexpr Millis kBusyWait{120000};
+
+bool HasInstance(const std::string& state) {
+  return state == "starting" || state == "running" || state == "stopping" || state == "restarting";
+}
+
+std::string DescribeExit(const ExitStatus& ex) {
+  std::string s;
+  if (ex.oom_killed) {
+    s = "killed: out of memory (exit code " + std::to_string(ex.code) + ")";
+  } else if (ex.signal) {
+    s = "killed by signal " + std::to_string(ex.signal) + " (exit code " + std::to_string(ex.code) + ")";
+  } else {
+    s = "exited with code " + std::to_string(ex.code);
+  }
+  if (!ex.detail.empty()) s += " (" + ex.detail + ")";
+  return s;
+}
+
+}  // namespace
+
+Status CheckDeployable(const ServiceConfig& cfg, const SupervisorOptions& opts) {
+  if (!cfg.image.empty() && cfg.image != "host")
+    return Status::Unimplemented("image \"" + cfg.image +
+                                 "\": images from registries are not supported yet; leave image out or use "
+                                 "image: host");
+  if (!cfg.source.empty()) return Status::Unimplemented("source: cloning sources is not supported yet");
+  if (!cfg.build.empty()) return Status::Unimplemented("build: build steps are not supported yet");
+  if (!cfg.ports.empty()) return Status::Unimplemented("ports: published ports are not supported yet");
+  if (!cfg.entity.empty())
+    return Status::Unimplemented("entity/bw2Entity: injecting an entity into a service is not supported yet");
+  if (cfg.use_host_net && !opts.enable_host_networking)
+    return Status::PermissionDenied(
+        "useHostNet: this daemon does not allow host networking (enableHostNetworking is false in its config)");
+  if (!cfg.devices.empty() && !opts.enable_device_mapping)
+    return Status::PermissionDenied(
+        "devices: this daemon does not allow device mapping (enableDeviceMapping is false in its config)");
+  return Status::Ok();
+}
+
+Supervisor::Supervisor(Host& host, Store& store, Resources total, SupervisorOptions opts,
+                       SupervisorListener* listener)
+    : host_(host), store_(store), opts_(opts), listener_(listener), pool_(total) {}
+
+Resources Supervisor::Total() {
+  Lock lock(mu_);
+  return pool_.Total();
+}
+
+Resources Supervisor::Available() {
+  Lock lock(mu_);
+  return pool_.Available();
+}
+
+ServiceView Supervisor::ViewLocked(const Entry& e) const {
+  const ServiceRecord& r = e.rec;
+  ServiceView v;
+  v.name = r.name;
+  v.state = r.state;
+  v.instance = r.instance;
+  v.restarts = r.restarts;
+  v.pid = r.container_pid;
+  v.monitor_pid = r.monitor_pid;
+  v.address = r.address;
+  v.reserved = {e.cfg.cpu_shares, e.cfg.memory_mib};
+  v.auto_restart = e.cfg.auto_restart;
+  v.created_ms = r.created_ms;
+  v.started_ms = r.started_ms;
+  v.next_start_ms = r.next_start_ms;
+  if (r.has_exit) v.last_exit = ExitStatus{r.exit_code, r.exit_signal, r.exit_oom, ""};
+  v.last_exit_ms = r.exit_ms;
+  return v;
+}
+
+Status Supervisor::PersistLocked(Entry& e, const std::string& kind, const std::string& message) {
+  if (kind.empty()) return store_.Put(e.rec);
+  EventRecord ev{0, e.rec.name, host_.NowMs(), kind, message};
+  Status st = store_.Put(e.rec, &ev);
+  if (listener_) listener_->OnEvent(ev);
+  return st;
+}
+
+void Supervisor::WatchLocked(const Entry& e) {
+  host_.Watch(e.rec.name, e.rec.monitor_pid,
+              [this](const std::string& name, int64_t pid) { OnMonitorExit(name, pid); });
+}
+
+Supervisor::Entry* Supervisor::WaitIdle(Lock& lock, const std::string& name) {
+  changed_.wait_for(lock, kBusyWait, [&] {
+    auto it = services_.find(name);
+    return it == services_.end() || !it->second.busy;
+  });
+  auto it = services_.find(name);
+  if (it == services_.end() || it->second.busy) return nullptr;
+  return &it->second;
+}
+
+Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
+  SP_RETURN_IF_ERROR(CheckDeployable(req.config, opts_));
+  const std::string name = req.config.name;
+  Lock lock(mu_);
+  auto it = services_.find(name);
+  if (it != services_.end()) {
+    if (it->second.busy || it->second.rec.state != "exited")
+      return Err(Status::AlreadyExists("service \"" + name + "\" already exists on this host (state " +
+                                       it->second.rec.state + "); stop it first"));
+    services_.erase(it);  // an exited service is replaced; its reservation was already returned
+  }
+  SP_RETURN_IF_ERROR(pool_.Reserve(name, {req.config.cpu_shares, req.config.memory_mib}));
+  Entry& e = services_[name];
+  e.cfg = req.config;
+  e.busy = true;
+  e.rec.name = name;
+  e.rec.config_yaml = req.yaml;
+  e.rec.config_file = req.file_name;
+  e.rec.state = "starting";
+  e.rec.created_ms = host_.NowMs();
+  Status st = PersistLocked(e, "deployed",
+                            "reserved " + std::to_string(e.cfg.cpu_shares) + " CPU shares and " +
+                                std::to_string(e.cfg.memory_mib) + " MiB memory");
+  if (st.ok()) {
+    lock.unlock();
+    st = host_.Prepare(name, req.config, req.files);
+    lock.lock();
+  }
+  if (st.ok()) st = StartInstance(lock, name);
+  if (!st.ok()) {
+    Entry& failed = services_.at(name);
+    failed.busy = false;
+    (void)PersistLocked(failed, "failed", st.message());
+    FinalizeRemovalLocked(name);
+    return Err(st.Annotate("deploy " + name));
+  }
+  return ViewLocked(services_.at(name));
+}
+
+Status Supervisor::StartInstance(Lock& lock, const std::string& name) {
+  Entry& e = services_.at(name);
+  SP_CHECK(e.busy);
+  e.rec.instance++;
+  e.rec.state = "starting";
+  e.rec.monitor_pid = 0;
+  e.rec.container_pid = 0;
+  Status st = PersistLocked(e, "", "");
+  ServiceConfig cfg = e.cfg;
+  int64_t instance = e.rec.instance;
+  Result<LaunchResult> launched = Err(st);
+  if (st.ok()) {
+    lock.unlock();
+    launched = host_.Launch(name, cfg, instance);
+    lock.lock();
+  }
+  e.busy = false;
+  changed_.notify_all();
+  if (!launched) return launched.error();
+  e.rec.state = "running";
+  e.rec.monitor_pid = launched->monitor_pid;
+  e.rec.container_pid = launched->container_pid;
+  e.rec.address = launched->address;
+  e.rec.started_ms = host_.NowMs();
+  e.rec.next_start_ms = 0;
+  st = PersistLocked(e, "started", "instance " + std::to_string(instance) + ", pid " +
+                                       std::to_string(launched->container_pid));
+  WatchLocked(e);
+  if (listener_) listener_->OnStarted(name);
+  return st;
+}
+
+void Supervisor::OnMonitorExit(const std::string& name, int64_t monitor_pid) {
+  Lock lock(mu_);
+  auto it = services_.find(name);
+  if (it == services_.end() || it->second.rec.monitor_pid != monitor_pid) return;  // stale
+  HandleExitLocked(it->second);
+}
+
+void Supervisor::HandleExitLocked(Entry& e) {
+  const std::string name = e.rec.name;
+  ExitStatus ex = host_.CollectExit(name);
+  e.rec.has_exit = true;
+  e.rec.exit_code = ex.code;
+  e.rec.exit_signal = ex.signal;
+  e.rec.exit_oom = ex.oom_killed;
+  e.rec.exit_ms = host_.NowMs();
+  e.rec.monitor_pid = 0;
+  e.rec.container_pid = 0;
+  const std::string desc = DescribeExit(ex);
+  const std::string state = e.rec.state;
+  if (state == "stopping") {
+    (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc);
+    FinalizeRemovalLocked(name);
+  } else if (state == "restarting" && e.busy) {
+    (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc);  // Restart() starts the next instance
+  } else if (state == "restarting" || e.cfg.auto_restart) {
+    ScheduleRestartLocked(e, state != "restarting", desc);
+  } else {
+    e.rec.state = "exited";
+    pool_.Release(name);
+    (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc + "; reservation returned");
+  }
+  changed_.notify_all();
+}
+
+void Supervisor::ScheduleRestartLocked(Entry& e, bool after_failure, const std::string& why) {
+  int64_t now = host_.NowMs();
+  if (after_failure) {
+    Millis ran(std::max<int64_t>(0, (e.rec.exit_ms ? e.rec.exit_ms : now) - e.rec.started_ms));
+    e.rec.fast_failures = NextFastFailures(e.cfg.restart_policy, e.rec.fast_failures, ran);
+  } else {
+    e.rec.fast_failures = 0;
+  }
+  Millis delay = RestartDelay(e.cfg.restart_policy, e.rec.fast_failures, host_.Random());
+  e.rec.state = "backoff";
+  e.rec.next_start_ms = now + delay.count();
+  std::string msg = why + "; restarting " +
+                    (delay.count() ? "in " + FormatDuration(delay) + " after " +
+                                         std::to_string(e.rec.fast_failures) + " fast failures"
+                                   : std::string("now"));
+  (void)PersistLocked(e, e.rec.exit_oom ? "oom" : "exited", msg);
+  if (listener_) listener_->Wake();
+}
+
+int64_t Supervisor::Tick() {
+  Lock lock(mu_);
+  int64_t now = host_.NowMs();
+  std::vector<std::string> due;
+  for (auto& [name, e] : services_) {
+    if (e.rec.state == "backoff" && !e.busy && e.rec.next_start_ms <= now) due.push_back(name);
+  }
+  for (const auto& name : due) {
+    auto it = services_.find(name);
+    if (it == services_.end() || it->second.busy || it->second.rec.state != "backoff") continue;
+    Entry& e = it->second;
+    e.busy = true;
+    e.rec.restarts++;
+    Status st = StartInstance(lock, name);
+    if (!st.ok()) {
+      e.rec.exit_ms = host_.NowMs();
+      e.rec.started_ms = e.rec.exit_ms;
+      ScheduleRestartLocked(e, true, "start failed: " + st.message());
+    }
+  }
+  int64_t next = -1;
+  now = host_.NowMs();
+  for (auto& [name, e] : services_) {
+    if (e.rec.state != "backoff" || e.busy) continue;
+    int64_t wait = std::max<int64_t>(0, e.rec.next_start_ms - now);
+    next = next < 0 ? wait : std::min(next, wait);
+  }
+  return next;
+}
+
+Status Supervisor::TerminateAndWait(Lock& lock, const std::string& name, int64_t instance, Millis grace) {
+  auto gone = [&] {
+    auto it = services_.find(name);
+    return it == services_.end() || it->second.rec.instance != instance || it->second.rec.monitor_pid == 0;
+  };
+  if (gone()) return Status::Ok();
+  (void)host_.Kill(name, SIGTERM);  // an already-exited container reports through its monitor anyway
+  if (changed_.wait_for(lock, grace, gone)) return Status::Ok();
+  (void)host_.Kill(name, SIGKILL);
+  if (changed_.wait_for(lock, opts_.kill_timeout, gone)) return Status::Ok();
+  return Status::DeadlineExceeded("service \"" + name + "\" did not exit " + FormatDuration(opts_.kill_timeout) +
+                                  " after SIGKILL");
+}
+
+Result<ServiceView> Supervisor::Restart(const std::string& name) {
+  Lock lock(mu_);
+  Entry* e = WaitIdle(lock, name);
+  if (!e) return Err(Status::NotFound("no service named \"" + name + "\" on this host"));
+  if (e->rec.state == "exited") {
+    SP_RETURN_IF_ERROR(pool_.Reserve(name, {e->cfg.cpu_shares, e->cfg.memory_mib}));
+  }
+  e->busy = true;
+  if (HasInstance(e->rec.state)) {
+    e->rec.state = "restarting";
+    (void)PersistLocked(*e, "restarting", "restart requested");
+    Status st = TerminateAndWait(lock, name, e->rec.instance, e->cfg.stop_timeout);
+    if (!st.ok()) {
+      e->busy = false;
+      changed_.notify_all();
+      return Err(st);
+    }
+  }
+  e->rec.fast_failures = 0;
+  e->rec.restarts++;
+  Status st = StartInstance(lock, name);
+  if (!st.ok()) {
+    e->rec.exit_ms = host_.NowMs();
+    e->rec.started_ms = e->rec.exit_ms;
+    if (e->cfg.auto_restart) {
+      ScheduleRestartLocked(*e, true, "start failed: " + st.message());
+    } else {
+      e->rec.state = "exited";
+      pool_.Release(name);
+      (void)PersistLocked(*e, "failed", "start failed: " + st.message());
+    }
+    return Err(st.Annotate("restart " + name));
+  }
+  return ViewLocked(*e);
+}
+
+Status Supervisor::Stop(const std::string& name) {
+  Lock lock(mu_);
+  Entry* e = WaitIdle(lock, name);
+  if (!e) return Status::NotFound("no service named \"" + name + "\" on this host");
+  if (!HasInstance(e->rec.state)) {
+    FinalizeRemovalLocked(name);
+    return Status::Ok();
+  }
+  e->busy = true;
+  e->rec.state = "stopping";
+  (void)PersistLocked(*e, "stopping", "SIGTERM, then SIGKILL after " + FormatDuration(e->cfg.stop_timeout));
+  Status st = TerminateAndWait(lock, name, e->rec.instance, e->cfg.stop_timeout);
+  // On success the exit handler removed the entry; `e` must not be used.
+  if (!st.ok()) {
+    auto it = services_.find(name);
+    if (it != services_.end()) it->second.busy = false;
+    changed_.notify_all();
+  }
+  return st;
+}
+
+void Supervisor::FinalizeRemovalLocked(const std::string& name) {
+  if (listener_) listener_->OnRemoved(name);  // ships the last log lines before the files go
+  Status rm = host_.Remove(name);
+  pool_.Release(name);
+  EventRecord ev{0, name, host_.NowMs(), "stopped",
+                 rm.ok() ? "removed; reservation returned" : "removed with errors: " + rm.message()};
+  (void)store_.Remove(name, &ev);
+  if (listener_) listener_->OnEvent(ev);
+  services_.erase(name);
+  changed_.notify_all();
+}
+
+Result<ServiceView> Supervisor::Get(const std::string& name) {
+  Lock lock(mu_);
+  auto it = services_.find(name);
+  if (it == services_.end()) return Err(Status::NotFound("no service named \"" + name + "\" on this host"));
+  return ViewLocked(it->second);
+}
+
+std::vector<ServiceView> Supervisor::List() {
+  Lock lock(mu_);
+  std::vector<ServiceView> out;
+  for (const auto& [name, e] : services_) out.push_back(ViewLocked(e));
+  return out;
+}
+
+Status Supervisor::Recover() {
+  Lock lock(mu_);
+  SP_ASSIGN_OR_RETURN(std::vector<ServiceRecord> recs, store_.List());
+  for (ServiceRecord& rec : recs) {
+    auto cfg = ParseServiceConfig(rec.config_yaml, rec.config_file, rec.name);
+    if (!cfg) {
+      EventRecord ev{0, rec.name, host_.NowMs(), "failed", "stored config unreadable: " + cfg.error().message()};
+      (void)store_.Remove(rec.name, &ev);
+      continue;
+    }
+    Entry& e = services_[rec.name];
+    e.rec = rec;
+    e.cfg = *cfg;
+    if (rec.state != "exited") pool_.Restore(rec.name, {e.cfg.cpu_shares, e.cfg.memory_mib});
+    if (!HasInstance(rec.state)) continue;
+    if (rec.monitor_pid && host_.MonitorAlive(rec.name, rec.monitor_pid)) {
+      if (rec.state == "restarting") e.rec.state = "running";
+      (void)PersistLocked(e, "adopted", "still running, pid " + std::to_string(rec.container_pid));
+      WatchLocked(e);
+      if (listener_) listener_->OnStarted(rec.name);
+      if (e.rec.state == "stopping") (void)host_.Kill(rec.name, SIGKILL);  // finish the interrupted stop
+    } else {
+      HandleExitLocked(e);
+    }
+  }
+  if (listener_) listener_->Wake();
+  return Status::Ok();
+}
+
+}  // namespace sp

@@ -1,0 +1,128 @@
+// Supervisor: the lifecycle of every service on this host.
+//
+// It decides; the Host acts. Deploy reserves resources, records the service
+// and launches it; an exit is handled by the service's policy (autoRestart
+// with backoff, or "exited" with the reservation returned); Restart and Stop
+// terminate the current instance (SIGTERM, then SIGKILL after the service's
+// stopTimeout); Recover re-adopts services that kept running while the
+// daemon was away and handles those that exited meanwhile. Every state
+// change is written to the Store with its event, then reported to the
+// listener.
+//
+// Thread safety: all public methods are safe to call concurrently. Long
+// operations (launching, waiting for an exit) do not hold the internal lock;
+// a service being started or stopped is marked busy and other operations on
+// it wait. Listener callbacks are made with the lock held: they must not
+// call back into the Supervisor.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/service_config.h"
+#include "store/store.h"
+#include "supervisor/host.h"
+#include "supervisor/resource_pool.h"
+
+namespace sp {
+
+struct ServiceView {
+  std::string name;
+  std::string state;
+  int64_t instance = 0;
+  int64_t restarts = 0;
+  int64_t pid = 0;  // host PID of the container's main process, 0 if not running
+  int64_t monitor_pid = 0;
+  std::string address;
+  Resources reserved;
+  bool auto_restart = false;
+  int64_t created_ms = 0;
+  int64_t started_ms = 0;
+  int64_t next_start_ms = 0;
+  std::optional<ExitStatus> last_exit;
+  int64_t last_exit_ms = 0;
+};
+
+class SupervisorListener {
+ public:
+  virtual ~SupervisorListener() = default;
+  virtual void OnEvent(const EventRecord& event) = 0;
+  virtual void OnStarted(const std::string& name) = 0;
+  virtual void OnRemoved(const std::string& name) = 0;
+  // Tick() has a start due sooner than the daemon last asked for.
+  virtual void Wake() = 0;
+};
+
+struct SupervisorOptions {
+  bool enable_host_networking = false;
+  bool enable_device_mapping = false;
+  Millis kill_timeout{10000};  // after SIGKILL, how long to wait for the exit
+};
+
+struct DeployRequest {
+  ServiceConfig config;
+  std::string yaml;       // the deploy.yaml text, kept to re-read the config after a restart
+  std::string file_name;  // for messages
+  std::string files;      // tar.gz of includedFiles/includedDirectories, may be empty
+};
+
+// Refuses what this version cannot do, or what the daemon does not allow.
+Status CheckDeployable(const ServiceConfig& cfg, const SupervisorOptions& opts);
+
+class Supervisor {
+ public:
+  Supervisor(Host& host, Store& store, Resources total, SupervisorOptions opts, SupervisorListener* listener);
+
+  // Loads the services recorded in the Store: adopts running ones, handles
+  // those that exited while the daemon was down. Call once, before serving.
+  Status Recover();
+
+  Result<ServiceView> Deploy(DeployRequest req);
+  Result<ServiceView> Restart(const std::string& name);
+  Status Stop(const std::string& name);
+  Result<ServiceView> Get(const std::string& name);
+  std::vector<ServiceView> List();
+  Resources Total();
+  Resources Available();
+
+  // Starts services whose backoff has expired. Returns milliseconds until the
+  // next due start, or -1 if none is scheduled.
+  int64_t Tick();
+  // Called (by the Host's watcher) when a monitor process exited.
+  void OnMonitorExit(const std::string& name, int64_t monitor_pid);
+
+ private:
+  struct Entry {
+    ServiceRecord rec;
+    ServiceConfig cfg;
+    bool busy = false;
+  };
+  using Lock = std::unique_lock<std::mutex>;
+
+  ServiceView ViewLocked(const Entry& e) const;
+  Status PersistLocked(Entry& e, const std::string& kind, const std::string& message);
+  // REQUIRES: e.busy was set by the caller. Releases the lock while launching.
+  Status StartInstance(Lock& lock, const std::string& name);
+  void HandleExitLocked(Entry& e);
+  void ScheduleRestartLocked(Entry& e, bool after_failure, const std::string& why);
+  void FinalizeRemovalLocked(const std::string& name);
+  Entry* WaitIdle(Lock& lock, const std::string& name);
+  // Signals the instance and waits until `done` holds; SIGKILL after `grace`.
+  Status TerminateAndWait(Lock& lock, const std::string& name, int64_t instance, Millis grace);
+  void WatchLocked(const Entry& e);
+
+  Host& host_;
+  Store& store_;
+  SupervisorOptions opts_;
+  SupervisorListener* listener_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  ResourcePool pool_;                    // GUARDED_BY(mu_)
+  std::map<std::string, Entry> services_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace sp
