@@ -80,6 +80,11 @@ std::string JoinSubject(const std::vector<std::string>& segs, bool pattern) {
 }  // namespace
 
 Result<std::vector<std::string>> ParseUri(std::string_view uri) { return Parse(uri, false); }
+Status ValidateUri(std::string_view uri, std::string_view what) {
+  auto r = ParseUri(uri);
+  return r ? Status::Ok() : r.error().Annotate(what);
+}
+
 Result<std::vector<std::string>> ParseUriPattern(std::string_view pattern) { return Parse(pattern, true); }
 
 std::string UriToSubject(std::string_view uri) {

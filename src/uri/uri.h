@@ -25,6 +25,8 @@ namespace sp {
 
 // Checks a concrete URI (no wildcards). Returns the segments.
 Result<std::vector<std::string>> ParseUri(std::string_view uri);
+// Same check as ParseUri, as a Status; `what` names the URI in the message.
+Status ValidateUri(std::string_view uri, std::string_view what = "URI");
 // Checks a URI pattern ('+' segments, an optional trailing '*').
 Result<std::vector<std::string>> ParseUriPattern(std::string_view pattern);
 

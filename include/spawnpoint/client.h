@@ -1,0 +1,114 @@
+// libspawnclient: talk to Spawnpoint daemons from C++ programs.
+//
+// The same capabilities as spawnctl: find hosts (Scan), deploy a service,
+// restart, stop, inspect, and follow a service's log. A Client holds one
+// connection to the router; it is safe to use from several threads.
+//
+//   auto ep = sp::ResolveEndpoint({});            // flags/env/local daemon
+//   auto client = sp::Client::Connect(*ep);
+//   auto hosts = (*client)->Scan("oski/spawnpoint", sp::Millis(2000));
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "spawnpoint/status.h"
+
+namespace sp {
+
+class Bus;
+class Subscription;
+using Millis = std::chrono::milliseconds;
+
+// Where the router is and who we are. Empty fields are filled from the
+// environment (SPAWNPOINT_ROUTER, SPAWNPOINT_ENTITY, SPAWNPOINT_DEFAULT_URI)
+// and then from the local daemon's <stateDir>/client.json, where stateDir is
+// SPAWNPOINT_STATE_DIR or /var/lib/spawnpoint.
+struct Endpoint {
+  std::string router;       // nats://host:port
+  std::string creds;        // .creds file of the entity to act as
+  std::string default_uri;  // base URI used when a command names none
+};
+Result<Endpoint> ResolveEndpoint(Endpoint given);
+
+struct ServiceStatus {
+  std::string name;
+  std::string state;
+  bool up = false;
+  int64_t last_seen_ms = 0;
+  int64_t cpu_shares = 0;
+  int64_t memory_mib = 0;
+  double used_cpu_shares = 0;
+  double used_memory_mib = 0;
+  int64_t restarts = 0;
+  nlohmann::json raw;  // the heartbeat as received
+};
+
+struct HostStatus {
+  std::string alias;
+  std::string uri;
+  std::string version;
+  bool up = false;
+  int64_t last_seen_ms = 0;
+  int64_t interval_ms = 0;
+  int64_t cpu_total = 0, cpu_available = 0;
+  int64_t memory_total = 0, memory_available = 0;
+  std::vector<ServiceStatus> services;
+};
+
+struct LogEntry {
+  std::string service;
+  std::string time;    // RFC 3339 with nanoseconds, UTC
+  std::string stream;  // stdout | stderr | spawnd (lifecycle events)
+  std::string text;
+};
+
+struct DeployArgs {
+  std::string name;       // may be empty if the YAML names the service
+  std::string yaml;       // deploy.yaml text
+  std::string file_name;  // for error messages
+  std::string files;      // tar.gz of included files (see PackIncludes), may be empty
+};
+
+// A heartbeat older than this many periods marks its host or service down.
+inline constexpr double kDownAfterPeriods = 2.5;
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Connect(const Endpoint& ep);
+  ~Client();
+
+  // Hosts (and their services) whose base URI is `base` or lies below it,
+  // from the last heartbeats kept by the router: answers at once.
+  Result<std::vector<HostStatus>> Scan(std::string_view base, Millis timeout);
+  // Each returns the daemon's description of the service (see docs/protocol.md).
+  Result<nlohmann::json> Deploy(std::string_view host_uri, const DeployArgs& args, Millis timeout);
+  Result<nlohmann::json> Restart(std::string_view host_uri, std::string_view name, Millis timeout);
+  Result<nlohmann::json> Stop(std::string_view host_uri, std::string_view name, Millis timeout);
+  Result<nlohmann::json> Inspect(std::string_view host_uri, std::string_view name, Millis timeout);
+  // Calls `on_entry` for every log line of the service from now on, until
+  // the returned subscription is destroyed. Runs on a library thread.
+  Result<std::unique_ptr<Subscription>> Tail(std::string_view host_uri, std::string_view name,
+                                             std::function<void(const LogEntry&)> on_entry);
+  // Waits until everything sent so far reached the router.
+  Status Flush(Millis timeout);
+
+ private:
+  explicit Client(std::unique_ptr<Bus> bus);
+  Result<nlohmann::json> Call(const std::string& uri, const nlohmann::json& body, Millis timeout);
+  std::unique_ptr<Bus> bus_;
+};
+
+// Parses a log message published by a daemon; garbage yields no entries.
+std::vector<LogEntry> ParseLogMessage(std::string_view data);
+// Turns the kept heartbeats (subject, payload) into hosts; `now_ms` decides up/down.
+std::vector<HostStatus> AssembleHosts(const std::vector<std::pair<std::string, std::string>>& heartbeats,
+                                      int64_t now_ms);
+
+}  // namespace sp

@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include "spawnpoint/client.h"
+#include "uri/uri.h"
+
+namespace sp {
+namespace {
+
+std::pair<std::string, std::string> Hb(const std::string& uri, nlohmann::json j) {
+  return {UriToSubject(uri), j.dump()};
+}
+
+TEST(AssembleHosts, GroupsServicesUnderTheirHostAndMarksStaleDown) {
+  int64_t now = 1'000'000;
+  std::vector<std::pair<std::string, std::string>> hbs = {
+      Hb("oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat",
+         {{"timeMs", now - 1000},
+          {"intervalMs", 10000},
+          {"version", "0.1.0"},
+          {"cpuShares", {{"total", 2048}, {"available", 1536}}},
+          {"memory", {{"total", 4096}, {"available", 3584}}}}),
+      Hb("oski/spawnpoint/alpha/s.spawnpoint/demo.svc/i.spawnable/signal/heartbeat",
+         {{"timeMs", now - 1000}, {"intervalMs", 10000}, {"state", "running"}, {"cpuShares", 512},
+          {"memory", 512}, {"usedCpuShares", 1.02}, {"usedMemory", 3.86}}),
+      Hb("oski/spawnpoint/beta/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat",
+         {{"timeMs", now - 26000}, {"intervalMs", 10000}}),
+  };
+  auto hosts = AssembleHosts(hbs, now);
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[0].alias, "alpha");
+  EXPECT_TRUE(hosts[0].up);
+  EXPECT_EQ(hosts[0].cpu_available, 1536);
+  EXPECT_EQ(hosts[0].memory_total, 4096);
+  ASSERT_EQ(hosts[0].services.size(), 1u);
+  EXPECT_EQ(hosts[0].services[0].name, "demo.svc");
+  EXPECT_DOUBLE_EQ(hosts[0].services[0].used_cpu_shares, 1.02);
+  EXPECT_TRUE(hosts[0].services[0].up);
+  EXPECT_EQ(hosts[1].alias, "beta");
+  EXPECT_FALSE(hosts[1].up) << "26 s old with a 10 s period is more than 2.5 periods";
+}
+
+TEST(AssembleHosts, SkipsGarbage) {
+  std::vector<std::pair<std::string, std::string>> hbs = {
+      {"not..a.subject", "{}"},
+      {UriToSubject("a/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat"), "not json"},
+      {UriToSubject("a/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat"), "[1,2]"},
+      {UriToSubject("a/b/c"), "{}"},
+      {UriToSubject("a/s.spawnpoint/x/i.spawnable/signal/heartbeat"), R"({"timeMs":"soon","cpuShares":[1]})"},
+  };
+  auto hosts = AssembleHosts(hbs, 0);
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].services.size(), 1u);
+  EXPECT_FALSE(hosts[0].services[0].up);
+  EXPECT_EQ(hosts[0].services[0].cpu_shares, 0);
+}
+
+TEST(ParseLogMessage, ReadsEntriesAndIgnoresGarbage) {
+  auto e = ParseLogMessage(
+      R"({"service":"hello","entries":[{"time":"t","stream":"stdout","text":"hi"},7,{"stream":"stderr"}]})");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].service, "hello");
+  EXPECT_EQ(e[0].text, "hi");
+  EXPECT_EQ(e[1].stream, "stderr");
+  EXPECT_TRUE(ParseLogMessage("garbage").empty());
+  EXPECT_TRUE(ParseLogMessage(R"({"entries":{}})").empty());
+}
+
+}  // namespace
+}  // namespace sp
