@@ -1,0 +1,172 @@
+// spawnctl command handlers: thin layers over libspawnclient that print what
+// happened the way the seed's spawnctl did, and fail with a reason.
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "archive/include_archive.h"
+#include "bus/bus.h"
+#include "cli/format.h"
+#include "cli/history.h"
+#include "config/service_config.h"
+#include "util/fs.h"
+
+namespace sp::cli {
+namespace {
+
+constexpr Millis kRequestTimeout{60000};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string Dirname(const std::string& path) {
+  auto pos = path.rfind('/');
+  if (pos == std::string::npos) return ".";
+  return pos == 0 ? "/" : path.substr(0, pos);
+}
+
+std::string Cwd() {
+  char buf[4096];
+  return ::getcwd(buf, sizeof buf) ? buf : ".";
+}
+
+// Follows the service's log until Ctrl-C or the timeout, around `action`.
+template <typename Action>
+int WithTail(Context& ctx, Client* client, const std::string& uri, const std::string& name,
+             std::optional<Millis> timeout, bool keep_tailing, Action action) {
+  auto sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
+  if (!sub) return Fail(sub.error(), "tail " + name);
+  int rc = action();
+  if (rc != 0 || !keep_tailing) return rc;
+  WaitForInterruptOr(timeout);
+  return 0;
+}
+
+}  // namespace
+
+int Scan(Context& ctx, const ScanFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "scan");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "scan");
+  auto hosts = (*client)->Scan(*uri, Millis(5000));
+  if (!hosts) return Fail(hosts.error(), "scan " + *uri);
+  if (f.json) {
+    PrintLine(ScanJson(*hosts).dump(2));
+  } else {
+    std::string text = ScanText(*hosts, NowMs());
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    PrintLine(text);
+  }
+  return 0;
+}
+
+int Deploy(Context& ctx, const DeployFlags& f) {
+  if (f.config.empty()) return Fail(Status::InvalidArgument("a configuration file is required (-c)"), "deploy");
+  auto cfg = LoadServiceConfig(f.config, f.name);
+  if (!cfg) return Fail(cfg.error(), "deploy");
+  auto yaml = ReadFileCapped(f.config, 1 << 20);
+  if (!yaml) return Fail(yaml.error(), "deploy");
+  auto files = PackIncludes(cfg->included_files, cfg->included_directories, Dirname(f.config));
+  if (!files) return Fail(files.error(), "deploy: included files");
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "deploy");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "deploy");
+  DeployArgs args{cfg->name, *yaml, f.config, *files};
+  PrintLine("Tailing service logs. Press CTRL-c to exit...");
+  return WithTail(ctx, *client, *uri, cfg->name, f.timeout, true, [&] {
+    auto r = (*client)->Deploy(*uri, args, kRequestTimeout);
+    if (!r) return Fail(r.error(), "deploy " + cfg->name);
+    PrintLine("[SUCCESS] Service container has started");
+    return 0;
+  });
+}
+
+int DeployLast(bool yes, const std::string& self) {
+  std::string dir = Cwd();
+  auto last = LastDeployIn(HistoryPath(), dir);
+  if (!last) return Fail(last.error(), "deploy-last");
+  if (!*last) return Fail(Status::NotFound("no deploy command recorded for " + dir + " in " + HistoryPath()),
+                          "deploy-last");
+  std::vector<std::string> argv = **last;
+  PrintLine("This will run:\n    spawnctl " + ShellJoin(argv));
+  if (!yes) {
+    std::cout << "Proceed? [Y/n] " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) answer = "n";
+    if (!(answer.empty() || answer == "y" || answer == "Y")) {
+      PrintLine("Aborted.");
+      return 1;
+    }
+  }
+  std::vector<char*> cargv;
+  cargv.push_back(const_cast<char*>(self.c_str()));
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  ::execv(self.c_str(), cargv.data());
+  return Fail(Status::FromErrno("exec " + self, errno), "deploy-last");
+}
+
+int Restart(Context& ctx, const ServiceFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "restart");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "restart");
+  PrintLine("Tailing service logs. Press CTRL-c to exit...");
+  return WithTail(ctx, *client, *uri, f.name, f.timeout, true, [&] {
+    auto r = (*client)->Restart(*uri, f.name, kRequestTimeout);
+    if (!r) return Fail(r.error(), "restart " + f.name);
+    PrintLine("[SUCCESS] Restarted service container");
+    return 0;
+  });
+}
+
+int Stop(Context& ctx, const ServiceFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "stop");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "stop");
+  // The service's last lines (e.g. its shutdown messages) are shown while it stops.
+  return WithTail(ctx, *client, *uri, f.name, f.timeout, false, [&] {
+    auto r = (*client)->Stop(*uri, f.name, kRequestTimeout);
+    if (!r) return Fail(r.error(), "stop " + f.name);
+    (void)(*client)->Flush(Millis(1000));
+    PrintLine("[SUCCESS] Stopped service container");
+    return 0;
+  });
+}
+
+int Tail(Context& ctx, const ServiceFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "tail");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "tail");
+  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  if (!info) return Fail(info.error(), "tail " + f.name);
+  PrintLine("Tailing service logs. Press CTRL-c to exit...");
+  return WithTail(ctx, *client, *uri, f.name, f.timeout, true, [] { return 0; });
+}
+
+int Inspect(Context& ctx, const ServiceFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "inspect");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "inspect");
+  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  if (!info) return Fail(info.error(), "inspect " + f.name);
+  if (f.json) {
+    PrintLine(info->dump(2));
+  } else {
+    std::string text = InspectText(*info);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    PrintLine(text);
+  }
+  return 0;
+}
+
+}  // namespace sp::cli

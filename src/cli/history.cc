@@ -1,0 +1,75 @@
+// Deploy history file handling (see history.h).
+#include "cli/history.h"
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "util/fs.h"
+
+namespace sp::cli {
+namespace {
+constexpr size_t kMaxEntries = 500;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+}  // namespace
+
+std::string HistoryPath() {
+  if (const char* p = std::getenv("SPAWNCTL_HISTORY_FILE"); p && *p) return p;
+  const char* home = std::getenv("HOME");
+  return JoinPath(home && *home ? home : "/root", ".spawnpoint_history");
+}
+
+Status AppendHistory(const std::string& path, const std::string& dir, const std::vector<std::string>& argv) {
+  std::vector<std::string> lines;
+  if (PathExists(path)) {
+    SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, 16 << 20));
+    lines = Lines(text);
+  }
+  lines.push_back(nlohmann::json{{"dir", dir}, {"argv", argv}}.dump());
+  size_t start = lines.size() > kMaxEntries ? lines.size() - kMaxEntries : 0;
+  std::string out;
+  for (size_t i = start; i < lines.size(); ++i) out += lines[i] + "\n";
+  return WriteFileAtomic(path, out, 0600);
+}
+
+Result<std::optional<std::vector<std::string>>> LastDeployIn(const std::string& path, const std::string& dir) {
+  if (!PathExists(path)) return std::optional<std::vector<std::string>>();
+  SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, 16 << 20));
+  auto lines = Lines(text);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    auto j = nlohmann::json::parse(*it, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("dir", "") != dir) continue;
+    if (!j.contains("argv") || !j["argv"].is_array()) continue;
+    std::vector<std::string> argv;
+    for (const auto& a : j["argv"])
+      if (a.is_string()) argv.push_back(a.get<std::string>());
+    return std::optional<std::vector<std::string>>(argv);
+  }
+  return std::optional<std::vector<std::string>>();
+}
+
+std::string ShellJoin(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?;&|<>(){}") == std::string::npos;
+    if (plain) {
+      out += a;
+    } else {
+      out += '\'';
+      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+}  // namespace sp::cli
