@@ -252,8 +252,11 @@ TEST_F(SupervisorTest, CrashLoopBacksOffExponentiallyAndResetsAfterStableRun) {
     auto v = sup_->Get("a");
     ASSERT_EQ(v->state, "backoff");
     delays.push_back(v->next_start_ms - host_.now_ms);
-    EXPECT_EQ(sup_->Tick(), delays.back()) << "not due yet (unless 0)";
-    host_.now_ms += delays.back();
+    if (delays.back() > 0) {
+      EXPECT_EQ(sup_->Tick(), delays.back()) << "not due yet";
+      EXPECT_EQ(sup_->Get("a")->state, "backoff");
+      host_.now_ms += delays.back();
+    }
     sup_->Tick();
     ASSERT_EQ(sup_->Get("a")->state, "running");
   }

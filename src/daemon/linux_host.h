@@ -1,0 +1,89 @@
+// LinuxHost: the real Host. It turns a ServiceConfig into a running
+// container: directories and volumes, included files, a network namespace on
+// the CNI bridge, the `image: host` root, the OCI bundle, and a spawn-monitor
+// that runs it with runc (or crun). Monitors are watched with pidfds from one
+// watcher thread, whether this process started them or adopted them after a
+// restart.
+//
+// Layout under the state dir: services/<name>/{data,logs,bundle,rootfs,etc},
+// services/<name>/{monitor.json,monitor.pid,exit.json}, volumes/<volume>,
+// netns/<name>.
+//
+// Thread-safe: each method touches only its service's files; the watcher's
+// table is guarded by a mutex.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "net/cni.h"
+#include "runtime/oci_runtime.h"
+#include "supervisor/host.h"
+
+namespace sp {
+
+struct LinuxHostOptions {
+  std::string services_dir;
+  std::string volumes_dir;
+  std::string netns_dir;
+  std::string daemon_id;       // names this daemon's cgroups: /spawnpoint/<daemon_id>/<service>
+  std::string monitor_binary;  // spawn-monitor
+  RuntimeOptions runtime;
+  BridgeNetworkOptions network;
+  std::string base_uri;
+  // What services get as SPAWNPOINT_ROUTER. With the embedded router:
+  // nats://<bridge gateway>:<router port>, reachable through router access.
+  std::string service_router_url;
+  int router_access_port = 0;  // > 0: DNAT <gateway>:port to 127.0.0.1:port on the bridge
+  int64_t log_max_bytes = 10 << 20;
+  int64_t log_max_files = 5;
+};
+
+class LinuxHost : public Host {
+ public:
+  static Result<std::unique_ptr<LinuxHost>> Create(LinuxHostOptions opts);
+  ~LinuxHost() override;
+
+  std::string ServiceDir(const std::string& name) const;
+  std::string LogDir(const std::string& name) const;
+  std::string CgroupsPath(const std::string& name) const;
+
+  int64_t NowMs() override;
+  double Random() override;
+  Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) override;
+  Result<LaunchResult> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
+  void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override;
+  bool MonitorAlive(const std::string& name, int64_t monitor_pid) override;
+  ExitStatus CollectExit(const std::string& name) override;
+  Status Kill(const std::string& name, int signal) override;
+  Status Remove(const std::string& name) override;
+  Result<ServiceUsage> Usage(const std::string& name) override;
+
+ private:
+  LinuxHost(LinuxHostOptions opts, OciRuntime runtime);
+  Result<std::vector<std::string>> ContainerEnv(const std::string& name, const ServiceConfig& cfg) const;
+  Status SetUpNetwork(const std::string& name, const ServiceConfig& cfg, std::string* netns, std::string* address);
+  void TearDownNetwork(const std::string& name);
+  void WatchLoop();
+
+  struct Watched {
+    std::string name;
+    int64_t pid;
+    ExitSink sink;
+  };
+
+  LinuxHostOptions opts_;
+  OciRuntime runtime_;
+  BridgeNetwork network_;
+  int epoll_fd_ = -1;
+  int stop_fd_ = -1;
+  std::mutex mu_;
+  std::map<int, Watched> watched_;  // pidfd -> monitor; GUARDED_BY(mu_)
+  bool router_access_ready_ = false;  // GUARDED_BY(mu_)
+  std::thread watcher_;
+};
+
+}  // namespace sp

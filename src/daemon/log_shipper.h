@@ -1,0 +1,76 @@
+// LogShipper: publishes what spawn-monitor writes to a service's log
+// segments on the service's log subject, and remembers how far it got.
+//
+// Segments are <logDir>/NNNNNNNN.log in CRI format, one record per line:
+//   <RFC3339Nano time> <stdout|stderr> <F|P> <text>
+// The shipper reads only whole lines, publishes them in batches and then
+// saves (segment, offset). After a daemon crash it resumes from the saved
+// position, so no line is lost; a batch published just before the crash may
+// be published again (at-least-once). New data is noticed through inotify;
+// PollAll is the safety net.
+//
+// Thread safety: all methods may be called from any thread; an internal
+// mutex serialises them. The publish and save callbacks run with that
+// mutex held and must not call back into the shipper.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace sp {
+
+struct LogRecord {
+  std::string time;
+  std::string stream;
+  std::string text;
+};
+// Parses one CRI log line (without '\n'); false if it is not one.
+bool ParseCriLine(std::string_view line, LogRecord* out);
+// The JSON payload of a log message (see docs/protocol.md).
+std::string EncodeLogMessage(const std::string& service, const std::vector<LogRecord>& records);
+
+class LogShipper {
+ public:
+  using Publish = std::function<void(const std::string& service, const std::string& payload)>;
+  using SavePosition = std::function<void(const std::string& service, int64_t segment, int64_t offset)>;
+
+  LogShipper(Publish publish, SavePosition save);
+  ~LogShipper();
+
+  // The inotify descriptor to poll for readability; then call HandleEvents.
+  int fd() const { return inotify_fd_; }
+  void HandleEvents();
+
+  // Starts (or continues) shipping `name`'s log from (segment, offset).
+  void Track(const std::string& name, const std::string& log_dir, int64_t segment, int64_t offset);
+  // Ships what is left, then forgets the service.
+  void Untrack(const std::string& name);
+  void Poll(const std::string& name);
+  void PollAll();
+
+ private:
+  struct Tracked {
+    std::string dir;
+    int64_t segment = 0;
+    int64_t offset = 0;
+    int wd = -1;
+  };
+  void PollLocked(const std::string& name, Tracked& t);
+  // Reads and publishes whole lines of one segment from t.offset; returns bytes consumed.
+  int64_t ShipSegment(const std::string& name, Tracked& t, const std::string& path);
+
+  Publish publish_;
+  SavePosition save_;
+  int inotify_fd_ = -1;
+  std::mutex mu_;
+  std::map<std::string, Tracked> tracked_;  // GUARDED_BY(mu_)
+  std::map<int, std::string> by_wd_;        // GUARDED_BY(mu_)
+};
+
+}  // namespace sp
