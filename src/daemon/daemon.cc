@@ -197,6 +197,7 @@ Status Daemon::CreateHostAndSupervisor() {
   ho.netns_dir = paths_.netns;
   ho.daemon_id = *id;
   ho.monitor_binary = monitor_binary_;
+  ho.init_binary = JoinPath(monitor_binary_.substr(0, monitor_binary_.rfind('/')), "spawn-init");
   ho.runtime.binary = cfg_.runtime;
   ho.runtime.root = paths_.runc;
   ho.network.bridge = cfg_.bridge_name;

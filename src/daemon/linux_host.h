@@ -31,6 +31,7 @@ struct LinuxHostOptions {
   std::string netns_dir;
   std::string daemon_id;       // names this daemon's cgroups: /spawnpoint/<daemon_id>/<service>
   std::string monitor_binary;  // spawn-monitor
+  std::string init_binary;     // spawn-init, bind-mounted into every container as its process 1
   RuntimeOptions runtime;
   BridgeNetworkOptions network;
   std::string base_uri;
@@ -54,7 +55,7 @@ class LinuxHost : public Host {
   int64_t NowMs() override;
   double Random() override;
   Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) override;
-  Result<LaunchResult> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
+  Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
   void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override;
   bool MonitorAlive(const std::string& name, int64_t monitor_pid) override;
   ExitStatus CollectExit(const std::string& name) override;

@@ -1,0 +1,44 @@
+// `.creds` files: a user's JWT and its NKey seed in one text file, the format
+// nats-server's clients (cnats: natsOptions_SetUserCredentialsFromFiles) read.
+//
+//   -----BEGIN NATS USER JWT-----
+//   <jwt>
+//   ------END NATS USER JWT------
+//   ... prose ...
+//   -----BEGIN USER NKEY SEED-----
+//   <seed>
+//   ------END USER NKEY SEED------
+//
+// A creds file is a secret (it holds the seed): write it 0600, never log it.
+// Parsing treats the text as untrusted: any damage is InvalidArgument with a
+// message naming what was wrong, never a crash, and never echoes the seed.
+// All functions are thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "auth/nkeys.h"
+#include "util/status.h"
+
+namespace sp {
+
+struct Creds {
+  std::string jwt;
+  KeyPair key;            // the user key pair named by the JWT's `sub`
+  nlohmann::json claims;  // the verified JWT claims
+};
+
+// Text of a .creds file. Does not validate its inputs.
+std::string FormatCreds(std::string_view jwt, std::string_view seed);
+
+// Parses the text of a .creds file and checks that the seed is a user seed,
+// that the JWT verifies (signature, expiry) and that its subject is the
+// seed's public key.
+Result<Creds> ParseCreds(std::string_view text);
+
+// Reads and parses a .creds file (at most 1 MiB); errors name the path.
+Result<Creds> ReadCredsFile(const std::string& path);
+
+}  // namespace sp

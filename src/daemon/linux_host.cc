@@ -1,0 +1,268 @@
+// LinuxHost: services as runc containers on this machine (see linux_host.h).
+#include "daemon/linux_host.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+
+#include "archive/include_archive.h"
+#include "monitor/exit_record.h"
+#include "monitor/launcher.h"
+#include "monitor/params.h"
+#include "net/netns.h"
+#include "net/router_access.h"
+#include "runtime/bundle.h"
+#include "runtime/cgroups.h"
+#include "runtime/host_rootfs.h"
+#include "util/fs.h"
+
+namespace sp {
+namespace {
+
+constexpr const char* kInitPath = "/.spawnpoint/init";
+constexpr Millis kLaunchTimeout{30000};
+constexpr int64_t kPidsLimit = 4096;
+
+int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+Mount Bind(const std::string& src, const std::string& dst, bool read_only) {
+  std::vector<std::string> opts = {"rbind", "nosuid", "nodev"};
+  opts.push_back(read_only ? "ro" : "rw");
+  return Mount{dst, "bind", src, opts};
+}
+
+}  // namespace
+
+LinuxHost::LinuxHost(LinuxHostOptions opts, OciRuntime runtime)
+    : opts_(std::move(opts)), runtime_(std::move(runtime)), network_(opts_.network) {}
+
+Result<std::unique_ptr<LinuxHost>> LinuxHost::Create(LinuxHostOptions opts) {
+  SP_ASSIGN_OR_RETURN(OciRuntime rt, OciRuntime::Open(opts.runtime));
+  for (const std::string* bin : {&opts.monitor_binary, &opts.init_binary}) {
+    if (::access(bin->c_str(), X_OK) != 0) return Err(Status::NotFound("helper program not found: " + *bin));
+  }
+  std::unique_ptr<LinuxHost> h(new LinuxHost(std::move(opts), std::move(rt)));
+  SP_RETURN_IF_ERROR(h->network_.Validate());
+  h->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  h->stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (h->epoll_fd_ < 0 || h->stop_fd_ < 0) return Err(Status::FromErrno("epoll/eventfd", errno));
+  struct epoll_event ev {};
+  ev.events = EPOLLIN;
+  ev.data.fd = h->stop_fd_;
+  ::epoll_ctl(h->epoll_fd_, EPOLL_CTL_ADD, h->stop_fd_, &ev);
+  LinuxHost* raw = h.get();
+  h->watcher_ = std::thread([raw] { raw->WatchLoop(); });
+  return h;
+}
+
+LinuxHost::~LinuxHost() {
+  uint64_t one = 1;
+  if (stop_fd_ >= 0) (void)!::write(stop_fd_, &one, sizeof one);
+  if (watcher_.joinable()) watcher_.join();
+  for (auto& [fd, w] : watched_) ::close(fd);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+std::string LinuxHost::ServiceDir(const std::string& name) const { return JoinPath(opts_.services_dir, name); }
+std::string LinuxHost::LogDir(const std::string& name) const { return JoinPath(ServiceDir(name), "logs"); }
+std::string LinuxHost::CgroupsPath(const std::string& name) const {
+  return "/spawnpoint/" + opts_.daemon_id + "/" + name;
+}
+
+int64_t LinuxHost::NowMs() {
+  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double LinuxHost::Random() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) {
+  std::string dir = ServiceDir(name);
+  SP_RETURN_IF_ERROR(RemoveAll(dir));  // a redeploy starts from a clean directory (volumes are elsewhere)
+  SP_RETURN_IF_ERROR(MakeDirs(JoinPath(dir, "data"), 0755));
+  SP_RETURN_IF_ERROR(MakeDirs(LogDir(name), 0700));
+  for (const std::string& v : cfg.volumes) SP_RETURN_IF_ERROR(MakeDirs(JoinPath(opts_.volumes_dir, v), 0755));
+  if (!files.empty()) SP_RETURN_IF_ERROR(UnpackIncludes(files, JoinPath(dir, "data")).Annotate("included files"));
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> LinuxHost::ContainerEnv(const std::string& name, const ServiceConfig& cfg) const {
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/srv/spawnpoint"},
+  };
+  for (const auto& [k, v] : cfg.env) env[k] = v;
+  // Spawnpoint's own variables win over the service's.
+  env["SPAWNPOINT_SERVICE"] = name;
+  env["SPAWNPOINT_HOST_URI"] = opts_.base_uri;
+  env["SPAWNPOINT_URI"] = opts_.base_uri + "/s.spawnpoint/" + name + "/i.spawnable";
+  if (!opts_.service_router_url.empty()) env["SPAWNPOINT_ROUTER"] = opts_.service_router_url;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+Status LinuxHost::SetUpNetwork(const std::string& name, const ServiceConfig& cfg, std::string* netns,
+                               std::string* address) {
+  if (cfg.use_host_net) return Status::Ok();
+  SP_ASSIGN_OR_RETURN(*netns, CreateNetns(opts_.netns_dir, name));
+  auto attached = network_.Attach(name, *netns);
+  if (!attached) {
+    (void)DeleteNetns(*netns);
+    return attached.error().Annotate("network");
+  }
+  *address = attached->address;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (opts_.router_access_port > 0 && !router_access_ready_) {
+    Status st = EnsureRouterAccess(opts_.network.bridge, network_.gateway(), opts_.router_access_port);
+    if (!st.ok()) return st.Annotate("router access for services");
+    router_access_ready_ = true;
+  }
+  return Status::Ok();
+}
+
+void LinuxHost::TearDownNetwork(const std::string& name) {
+  std::string netns = JoinPath(opts_.netns_dir, name);
+  (void)network_.Detach(name, netns);
+  (void)DeleteNetns(netns);
+}
+
+Result<Launched> LinuxHost::Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) {
+  std::string dir = ServiceDir(name);
+  std::string bundle = JoinPath(dir, "bundle");
+  SP_RETURN_IF_ERROR(RemoveAll(bundle));
+  SP_RETURN_IF_ERROR(MakeDirs(bundle, 0700));
+  ::unlink(JoinPath(dir, "exit.json").c_str());
+
+  ContainerSpec spec;
+  spec.id = name;
+  spec.hostname = name;
+  spec.args = {kInitPath};
+  spec.args.insert(spec.args.end(), cfg.run.begin(), cfg.run.end());
+  SP_ASSIGN_OR_RETURN(spec.env, ContainerEnv(name, cfg));
+  SP_ASSIGN_OR_RETURN(spec.mounts, PrepareHostRootfs(dir, name));
+  spec.rootfs = JoinPath(dir, "rootfs");
+  spec.mounts.push_back(Bind(JoinPath(dir, "data"), "/srv/spawnpoint", false));
+  for (const std::string& v : cfg.volumes) spec.mounts.push_back(Bind(JoinPath(opts_.volumes_dir, v), "/srv/" + v, false));
+  spec.mounts.push_back(Bind(opts_.init_binary, kInitPath, true));
+  spec.cpu_shares = cfg.cpu_shares;
+  spec.memory_bytes = cfg.memory_mib << 20;
+  spec.pids_limit = kPidsLimit;
+  spec.cgroups_path = CgroupsPath(name);
+  spec.host_network = cfg.use_host_net;
+  spec.devices = cfg.devices;
+
+  std::string address;
+  SP_RETURN_IF_ERROR(SetUpNetwork(name, cfg, &spec.netns_path, &address));
+  auto fail = [&](Status st) -> Result<Launched> {
+    (void)runtime_.Delete(name, true);
+    TearDownNetwork(name);
+    return Err(st);
+  };
+  Status st = WriteBundle(bundle, spec);
+  if (!st.ok()) return fail(st);
+
+  MonitorParams p;
+  p.id = name;
+  p.bundle = bundle;
+  p.runtime_binary = runtime_.binary_path();
+  p.runtime_root = opts_.runtime.root;
+  p.cgroups_path = spec.cgroups_path;
+  p.log_dir = LogDir(name);
+  p.log_max_bytes = opts_.log_max_bytes;
+  p.log_max_files = opts_.log_max_files;
+  p.exit_file = JoinPath(dir, "exit.json");
+  p.pid_file = JoinPath(dir, "container.pid");
+  std::string params_file = JoinPath(dir, "monitor.json");
+  st = WriteMonitorParams(params_file, p);
+  if (!st.ok()) return fail(st);
+  auto launched = LaunchMonitor(opts_.monitor_binary, params_file, kLaunchTimeout);
+  if (!launched) return fail(launched.error().Annotate("start container"));
+  return Launched{launched->monitor_pid, launched->container_pid, address};
+}
+
+void LinuxHost::Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) {
+  int fd = PidfdOpen(static_cast<pid_t>(monitor_pid));
+  if (fd < 0) {
+    // Already gone: report from the watcher thread, never from the caller's.
+    std::thread([sink, name, monitor_pid] { sink(name, monitor_pid); }).detach();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    watched_[fd] = Watched{name, monitor_pid, std::move(sink)};
+  }
+  struct epoll_event ev {};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void LinuxHost::WatchLoop() {
+  for (;;) {
+    struct epoll_event events[16];
+    int n = ::epoll_wait(epoll_fd_, events, 16, -1);
+    if (n < 0 && errno == EINTR) continue;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == stop_fd_) return;
+      Watched w;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = watched_.find(fd);
+        if (it == watched_.end()) continue;
+        w = std::move(it->second);
+        watched_.erase(it);
+      }
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      ::close(fd);
+      w.sink(w.name, w.pid);
+    }
+  }
+}
+
+bool LinuxHost::MonitorAlive(const std::string& name, int64_t monitor_pid) {
+  auto cmdline = ReadFileCapped("/proc/" + std::to_string(monitor_pid) + "/cmdline", 1 << 16);
+  if (!cmdline) return false;
+  std::string params_file = JoinPath(ServiceDir(name), "monitor.json");
+  return cmdline->find("spawn-monitor") != std::string::npos && cmdline->find(params_file) != std::string::npos;
+}
+
+ExitStatus LinuxHost::CollectExit(const std::string& name) {
+  ExitStatus ex;
+  auto rec = ReadExitRecord(JoinPath(ServiceDir(name), "exit.json"));
+  if (rec) {
+    ex.code = rec->exit_code;
+    ex.signal = rec->signal;
+    ex.oom_killed = rec->oom_killed;
+    ex.detail = rec->error;
+  } else {
+    ex.detail = "its monitor ended without recording an exit status";
+  }
+  // If the monitor was killed, its container may still run: it must not outlive its record.
+  if (auto state = runtime_.State(name); state && state->status != "stopped") {
+    (void)runtime_.Kill(name, SIGKILL, true);
+  }
+  (void)runtime_.Delete(name, true);
+  TearDownNetwork(name);
+  return ex;
+}
+
+Status LinuxHost::Kill(const std::string& name, int signal) { return runtime_.Kill(name, signal, signal == SIGKILL); }
+
+Status LinuxHost::Remove(const std::string& name) { return RemoveAll(ServiceDir(name)); }
+
+Result<ServiceUsage> LinuxHost::Usage(const std::string& name) {
+  SP_ASSIGN_OR_RETURN(CgroupUsage u, ReadCgroupUsage(CgroupsPath(name)));
+  return ServiceUsage{u.cpu_usage_ns, u.memory_bytes};
+}
+
+}  // namespace sp
