@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
   libsqlite3-dev libarchive-dev libsodium-dev libnats-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  runc nats-server containernetworking-plugins iptables iproute2
+  runc crun nats-server containernetworking-plugins iptables iproute2
 )
 
 missing=()

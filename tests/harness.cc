@@ -89,7 +89,10 @@ void TestDaemon::Start() {
     ::execl(bin.c_str(), bin.c_str(), "run", "-c", config_path_.c_str(), nullptr);
     ::_exit(127);
   }
-  bool up = WaitFor([&] { return Spawnctl({"scan", "--json"}, Millis(5000)).ok(); }, Millis(30000));
+  // The daemon serves once it answers a request (the router alone answers scans earlier).
+  bool up = WaitFor([&] {
+    return Spawnctl({"inspect", "-n", "harness-probe"}, Millis(5000)).exit_code == ExitCodeFor(Code::kNotFound);
+  }, Millis(30000));
   ASSERT_TRUE(up) << "spawnd did not come up:\n" << DaemonLog();
 }
 

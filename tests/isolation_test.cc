@@ -12,7 +12,7 @@ namespace {
 TEST(Isolation, IncludedFilesVolumesEnvAndRouterButNoSecrets) {
   TestDaemon d;
   d.Start();
-  d.WriteFile("probe.sh", R"(#!/bin/sh
+  d.WriteFile("probe.sh", R"SH(#!/bin/sh
 echo "cwd=$(pwd)"
 echo "greeting=$(cat /srv/spawnpoint/conf/greeting.txt)"
 echo "env=$MY_SETTING"
@@ -30,7 +30,7 @@ else
   echo "router=unreachable"
 fi
 sleep 1000
-)",
+)SH",
               0755);
   (void)MakeDirs(d.work_dir() + "/conf");
   d.WriteFile("conf/greeting.txt", "hi there");

@@ -44,6 +44,7 @@ run: [/bin/sh, -c, 'sleep 2; exit 7']
   d.Start();
   EXPECT_EQ(ReadText(d.state_dir() + "/client.json"), url_before) << "same router address after the restart";
   auto info = d.Inspect("counter");
+  ASSERT_TRUE(info.is_object()) << d.Spawnctl({"inspect", "-n", "counter"}).err << d.DaemonLog();
   EXPECT_EQ(info["state"], "running");
   EXPECT_EQ(info["pid"].get<int>(), pid) << "re-adopted, not restarted";
   EXPECT_EQ(info["restarts"], 0);

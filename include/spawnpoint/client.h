@@ -23,7 +23,7 @@
 namespace sp {
 
 class Bus;
-class Subscription;
+class Follower;
 using Millis = std::chrono::milliseconds;
 
 // Where the router is and who we are. Empty fields are filled from the
@@ -93,8 +93,9 @@ class Client {
   Result<nlohmann::json> Stop(std::string_view host_uri, std::string_view name, Millis timeout);
   Result<nlohmann::json> Inspect(std::string_view host_uri, std::string_view name, Millis timeout);
   // Calls `on_entry` for every log line of the service from now on, until
-  // the returned subscription is destroyed. Runs on a library thread.
-  Result<std::unique_ptr<Subscription>> Tail(std::string_view host_uri, std::string_view name,
+  // the returned follower is destroyed: in order, each line once, also
+  // across reconnects and router restarts. Runs on a library thread.
+  Result<std::unique_ptr<Follower>> Tail(std::string_view host_uri, std::string_view name,
                                              std::function<void(const LogEntry&)> on_entry);
   // Waits until everything sent so far reached the router.
   Status Flush(Millis timeout);

@@ -6,6 +6,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -51,16 +52,24 @@ void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) 
   (*handler)(std::move(m));
 }
 
-// "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>" -> pending
-int64_t PendingFromAckSubject(const std::string& reply) {
-  auto pos = reply.rfind('.');
-  if (pos == std::string::npos) return -1;
+// Token `index` (from the end, 0 = last) of a JetStream ack subject
+// "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>", as a number; -1 if absent.
+int64_t AckToken(const std::string& reply, int index_from_end) {
+  size_t end = reply.size();
+  for (int i = 0; i < index_from_end; ++i) {
+    end = reply.rfind('.', end - 1);
+    if (end == std::string::npos || end == 0) return -1;
+  }
+  size_t start = reply.rfind('.', end - 1);
+  if (start == std::string::npos) return -1;
   try {
-    return std::stoll(reply.substr(pos + 1));
+    return std::stoll(reply.substr(start + 1, end - start - 1));
   } catch (...) {
     return -1;
   }
 }
+int64_t PendingFromAckSubject(const std::string& reply) { return AckToken(reply, 0); }
+int64_t StreamSeqFromAckSubject(const std::string& reply) { return AckToken(reply, 3); }
 
 std::string NewInbox() {
   natsInbox* inbox = nullptr;
@@ -106,9 +115,11 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& opts) {
   if (!opts.name.empty()) natsOptions_SetName(o, opts.name.c_str());
   if (opts.reconnect_forever) {
     natsOptions_SetMaxReconnect(o, -1);
-    natsOptions_SetReconnectWait(o, 250);
     natsOptions_SetRetryOnFailedConnect(o, true, nullptr, nullptr);
+  } else {
+    natsOptions_SetMaxReconnect(o, 240);  // a minute of trying, then give up
   }
+  natsOptions_SetReconnectWait(o, 250);
   if (!opts.creds_file.empty()) {
     natsStatus s = natsOptions_SetUserCredentialsFromFiles(o, opts.creds_file.c_str(), nullptr);
     if (s != NATS_OK) return Err(FromNats(s, "load credentials " + opts.creds_file));
@@ -247,6 +258,16 @@ Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, std
   return out;
 }
 
+Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, const std::vector<std::string>& filters,
+                                                    Millis timeout) {
+  std::vector<BusMessage> out;
+  for (const std::string& f : filters) {
+    SP_ASSIGN_OR_RETURN(auto part, LastPerSubject(stream, f, timeout));
+    for (auto& m : part) out.push_back(std::move(m));
+  }
+  return out;
+}
+
 Status Bus::PurgeSubject(std::string_view stream, std::string_view subject) {
   jsOptions o;
   jsOptions_Init(&o);
@@ -255,6 +276,111 @@ Status Bus::PurgeSubject(std::string_view stream, std::string_view subject) {
   jsErrCode jerr = static_cast<jsErrCode>(0);
   std::string name(stream);
   return FromNats(js_PurgeStream(js_, name.c_str(), &o, &jerr), "purge " + subj);
+}
+
+}  // namespace sp
+
+namespace sp {
+
+constexpr auto kFollowStall = std::chrono::seconds(3);
+
+Result<std::unique_ptr<Follower>> Bus::Follow(std::string_view stream, std::string_view filter, Handler handler) {
+  std::unique_ptr<Follower> f(new Follower(this, std::string(stream), std::string(filter), std::move(handler)));
+  Follower* raw = f.get();
+  SP_ASSIGN_OR_RETURN(f->sub_, Subscribe(f->inbox_, [raw](BusMessage m) { raw->OnMessage(std::move(m)); }));
+  SP_RETURN_IF_ERROR(f->CreateConsumer(true));
+  f->watchdog_ = std::thread([raw] { raw->Watchdog(); });
+  return f;
+}
+
+Follower::Follower(Bus* bus, std::string stream, std::string filter, Bus::Handler handler)
+    : bus_(bus),
+      stream_(std::move(stream)),
+      filter_(std::move(filter)),
+      inbox_(NewInbox()),
+      handler_(std::move(handler)),
+      activity_(std::chrono::steady_clock::now()) {}
+
+Follower::~Follower() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+  sub_.reset();
+  if (!consumer_.empty()) {
+    std::string del = "$JS.API.CONSUMER.DELETE." + stream_ + "." + consumer_;
+    natsConnection_PublishRequest(bus_->nc_, del.c_str(), NewInbox().c_str(), "", 0);
+    natsConnection_FlushTimeout(bus_->nc_, 500);
+  }
+}
+
+Status Follower::CreateConsumer(bool initial) {
+  uint64_t start;
+  std::string old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    start = last_seq_ + 1;
+    old = consumer_;
+  }
+  if (!old.empty()) {  // the stalled consumer may still exist: remove it, best effort
+    std::string del = "$JS.API.CONSUMER.DELETE." + stream_ + "." + old;
+    natsConnection_PublishRequest(bus_->nc_, del.c_str(), NewInbox().c_str(), "", 0);
+  }
+  nlohmann::json cfg = {{"deliver_subject", inbox_},
+                        {"ack_policy", "none"},
+                        {"filter_subject", filter_},
+                        {"idle_heartbeat", int64_t{1'000'000'000}},
+                        {"inactive_threshold", int64_t{30'000'000'000}},
+                        {"mem_storage", true},
+                        {"num_replicas", 1}};
+  if (initial) {
+    cfg["deliver_policy"] = "new";
+  } else {
+    cfg["deliver_policy"] = "by_start_sequence";
+    cfg["opt_start_seq"] = start;
+  }
+  nlohmann::json req = {{"stream_name", stream_}, {"config", cfg}};
+  SP_ASSIGN_OR_RETURN(BusMessage resp, bus_->RawRequest("$JS.API.CONSUMER.CREATE." + stream_, req.dump(), Millis(5000)));
+  nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
+  if (info.is_discarded()) return Status::Internal("unreadable JetStream reply");
+  if (info.contains("error"))
+    return Status::Unavailable("follow " + stream_ + ": " + info["error"].value("description", "error"));
+  std::lock_guard<std::mutex> lock(mu_);
+  consumer_ = info.value("name", "");
+  activity_ = std::chrono::steady_clock::now();
+  if (initial && info.contains("delivered")) {
+    // With deliver policy "new" the consumer starts after the stream's last message.
+    last_seq_ = std::max<uint64_t>(last_seq_, info["delivered"].value("stream_seq", uint64_t{0}));
+  }
+  return Status::Ok();
+}
+
+void Follower::OnMessage(BusMessage m) {
+  int64_t seq = m.reply.rfind("$JS.ACK.", 0) == 0 ? StreamSeqFromAckSubject(m.reply) : -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    activity_ = std::chrono::steady_clock::now();
+    if (seq <= 0) return;  // idle heartbeat
+    if (static_cast<uint64_t>(seq) <= last_seq_) return;  // already delivered (by an earlier consumer)
+    last_seq_ = static_cast<uint64_t>(seq);
+  }
+  m.reply.clear();
+  handler_(std::move(m));
+}
+
+void Follower::Watchdog() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(500));
+    if (stop_) return;
+    if (std::chrono::steady_clock::now() - activity_ < kFollowStall) continue;
+    lock.unlock();
+    (void)CreateConsumer(false);  // fails while the router is away; retried on the next tick
+    lock.lock();
+    activity_ = std::chrono::steady_clock::now();
+  }
 }
 
 }  // namespace sp

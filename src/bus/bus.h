@@ -12,11 +12,14 @@
 // destroying it closes the connection after flushing pending publishes.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "util/duration.h"
@@ -53,6 +56,7 @@ struct StreamSpec {
 };
 
 class Bus;
+class Follower;
 
 // An active subscription; unsubscribes when destroyed.
 class Subscription {
@@ -91,8 +95,14 @@ class Bus {
   Status EnsureStream(const StreamSpec& spec);
   // The last message of every subject matching `filter` in `stream`.
   Result<std::vector<BusMessage>> LastPerSubject(std::string_view stream, std::string_view filter, Millis timeout);
+  // Same, for several filters (each must be a subset of one stream subject).
+  Result<std::vector<BusMessage>> LastPerSubject(std::string_view stream, const std::vector<std::string>& filters,
+                                                 Millis timeout);
   // Removes every message of `subject` from `stream`.
   Status PurgeSubject(std::string_view stream, std::string_view subject);
+  // Delivers every message stored in `stream` under `filter` from now on, in
+  // order, each once, across reconnects and router restarts (see Follower).
+  Result<std::unique_ptr<Follower>> Follow(std::string_view stream, std::string_view filter, Handler handler);
 
   // Most recent asynchronous error reported by the server for this
   // connection (e.g. a permissions violation), or empty.
@@ -101,12 +111,50 @@ class Bus {
  private:
   Bus() = default;
   friend struct BusCallbacks;
+  friend class Follower;
   Result<BusMessage> RawRequest(std::string_view subject, std::string_view data, Millis timeout);
 
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   mutable std::mutex mu_;
   std::string last_async_error_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace sp
+
+namespace sp {
+
+// Follows a JetStream stream from a point on. A push consumer (ack none,
+// idle heartbeat 1 s) delivers the messages; their stream sequence numbers
+// drop duplicates. When neither a message nor a heartbeat arrived for
+// 3 s (the router restarted, the connection broke), a watchdog re-creates
+// the consumer from the last sequence seen, so nothing stored is skipped.
+// Handlers run on a library thread, one at a time, in stream order.
+// Destroying the Follower stops delivery and deletes the consumer.
+class Follower {
+ public:
+  ~Follower();
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
+ private:
+  friend class Bus;
+  Follower(Bus* bus, std::string stream, std::string filter, Bus::Handler handler);
+  Status CreateConsumer(bool initial);
+  void OnMessage(BusMessage m);
+  void Watchdog();
+
+  Bus* bus_;
+  const std::string stream_, filter_, inbox_;
+  Bus::Handler handler_;
+  std::unique_ptr<Subscription> sub_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t last_seq_ = 0;                            // GUARDED_BY(mu_)
+  std::string consumer_;                             // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point activity_;   // GUARDED_BY(mu_)
+  bool stop_ = false;                                // GUARDED_BY(mu_)
+  std::thread watchdog_;
 };
 
 }  // namespace sp

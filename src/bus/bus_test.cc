@@ -36,6 +36,11 @@ class BusTest : public ::testing::Test {
     char tmpl[] = "/tmp/sp-bus-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     port_ = FreePort();
+    StartServer();
+    bus_ = Connect();
+    ASSERT_TRUE(bus_) << "nats-server did not come up";
+  }
+  void StartServer() {
     pid_ = ::fork();
     if (pid_ == 0) {
       std::string port = std::to_string(port_);
@@ -43,22 +48,24 @@ class BusTest : public ::testing::Test {
                nullptr);
       ::_exit(127);
     }
+  }
+  void StopServer() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::unique_ptr<Bus> Connect() {
     BusOptions o;
     o.url = "nats://127.0.0.1:" + std::to_string(port_);
-    for (int i = 0; i < 100 && !bus_; ++i) {
+    for (int i = 0; i < 100; ++i) {
       auto b = Bus::Connect(o);
-      if (b) {
-        bus_ = std::move(*b);
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+      if (b) return std::move(*b);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ASSERT_TRUE(bus_) << "nats-server did not come up";
+    return nullptr;
   }
   void TearDown() override {
     bus_.reset();
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    StopServer();
     (void)RemoveAll(dir_);
   }
   std::string dir_;
@@ -130,6 +137,43 @@ TEST_F(BusTest, LastPerSubjectOfMissingStreamIsEmpty) {
   auto r = bus_->LastPerSubject("NOPE", "x.>", Millis(2000));
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_TRUE(r->empty());
+}
+
+TEST_F(BusTest, FollowResumesAcrossServerRestartWithoutGapsOrRepeats) {
+  ASSERT_TRUE(bus_->EnsureStream({"LOGS", {"log.>"}, -1, Millis(0), false}).ok());
+  ASSERT_TRUE(bus_->Publish("log.a", "before").ok());
+  ASSERT_TRUE(bus_->Flush(Millis(1000)).ok());
+  std::mutex mu;
+  std::vector<std::string> got;
+  auto f = bus_->Follow("LOGS", "log.a", [&](BusMessage m) {
+    std::lock_guard<std::mutex> l(mu);
+    got.push_back(m.data);
+  });
+  ASSERT_TRUE(f) << f.error().ToString();
+  auto count = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return got.size();
+  };
+  auto wait_for = [&](size_t n) {
+    for (int i = 0; i < 300 && count() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return count();
+  };
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(bus_->Publish("log.a", "m" + std::to_string(i)).ok());
+  ASSERT_TRUE(bus_->Publish("log.b", "other").ok());
+  ASSERT_EQ(wait_for(5), 5u);
+
+  StopServer();
+  StartServer();
+  auto other = Connect();  // publishes while the follower is still reconnecting
+  ASSERT_TRUE(other);
+  for (int i = 6; i <= 10; ++i) ASSERT_TRUE(other->Publish("log.a", "m" + std::to_string(i)).ok());
+  ASSERT_TRUE(other->Flush(Millis(1000)).ok());
+  ASSERT_EQ(wait_for(10), 10u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nothing more (no repeats) arrives
+  std::lock_guard<std::mutex> l(mu);
+  std::vector<std::string> want;
+  for (int i = 1; i <= 10; ++i) want.push_back("m" + std::to_string(i));
+  EXPECT_EQ(got, want);
 }
 
 TEST(BusConnect, UnreachableRouterIsUnavailable) {

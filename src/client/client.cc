@@ -70,23 +70,20 @@ Result<nlohmann::json> Client::Inspect(std::string_view host_uri, std::string_vi
   return Call(SpawnpointUris(std::string(host_uri)).ServiceInspectSlot(name), nlohmann::json::object(), timeout);
 }
 
-Result<std::unique_ptr<Subscription>> Client::Tail(std::string_view host_uri, std::string_view name,
+Result<std::unique_ptr<Follower>> Client::Tail(std::string_view host_uri, std::string_view name,
                                                    std::function<void(const LogEntry&)> on_entry) {
   SP_RETURN_IF_ERROR(CheckHostAndName(host_uri, name));
   std::string subject = UriToSubject(SpawnpointUris(std::string(host_uri)).ServiceLog(name));
-  SP_ASSIGN_OR_RETURN(auto sub, bus_->Subscribe(subject, [on_entry](BusMessage m) {
-                        for (const LogEntry& e : ParseLogMessage(m.data)) on_entry(e);
-                      }));
-  SP_RETURN_IF_ERROR(bus_->Flush(Millis(5000)));  // the subscription is active before we return
-  return sub;
+  return bus_->Follow(kLogStream, subject, [on_entry](BusMessage m) {
+    for (const LogEntry& e : ParseLogMessage(m.data)) on_entry(e);
+  });
 }
 
 Result<std::vector<HostStatus>> Client::Scan(std::string_view base, Millis timeout) {
   SP_RETURN_IF_ERROR(ValidateUri(base, "scan URI"));
-  std::string filter = std::string(kHeartbeatStorePrefix) + UriToSubject(base) + ".>";
-  SP_ASSIGN_OR_RETURN(auto msgs, bus_->LastPerSubject(kHeartbeatStream, filter, timeout));
+  SP_ASSIGN_OR_RETURN(auto msgs, bus_->LastPerSubject(kHeartbeatStream, HeartbeatScanFilters(base), timeout));
   std::vector<std::pair<std::string, std::string>> hbs;
-  for (auto& m : msgs) hbs.emplace_back(m.subject.substr(kHeartbeatStorePrefix.size()), std::move(m.data));
+  for (auto& m : msgs) hbs.emplace_back(std::move(m.subject), std::move(m.data));
   auto now = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
   return AssembleHosts(hbs, now);
 }

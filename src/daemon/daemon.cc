@@ -21,6 +21,8 @@ namespace {
 
 constexpr Millis kHeartbeatKeep{7LL * 24 * 3600 * 1000};
 constexpr int kWorkers = 8;
+constexpr int64_t kLogMessagesKept = 1000;  // per service: batches of lines, for tails that reconnect
+constexpr Millis kLogKeep{24LL * 3600 * 1000};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -47,10 +49,6 @@ std::string RandomHex(int bytes) {
     out += hex[v & 15];
   }
   return out;
-}
-
-std::string HeartbeatStoreSubject(const std::string& uri) {
-  return std::string(kHeartbeatStorePrefix) + UriToSubject(uri);
 }
 
 }  // namespace
@@ -172,8 +170,10 @@ Status Daemon::ConnectBus() {
   o.reconnect_forever = true;
   SP_ASSIGN_OR_RETURN(bus_, Bus::Connect(o));
   SP_RETURN_IF_ERROR(bus_->Flush(Millis(10000)));
-  StreamSpec hb{std::string(kHeartbeatStream), {std::string(kHeartbeatStorePrefix) + ">"}, 1, kHeartbeatKeep, false};
-  return bus_->EnsureStream(hb);
+  StreamSpec hb{std::string(kHeartbeatStream), HeartbeatStreamSubjects(), 1, kHeartbeatKeep, false};
+  SP_RETURN_IF_ERROR(bus_->EnsureStream(hb));
+  StreamSpec logs{std::string(kLogStream), LogStreamSubjects(), kLogMessagesKept, kLogKeep, false};
+  return bus_->EnsureStream(logs);
 }
 
 Status Daemon::WriteClientInfo() {
@@ -359,7 +359,7 @@ void Daemon::OnStarted(const std::string& name) {
 
 void Daemon::OnRemoved(const std::string& name) {
   shipper_->Untrack(name);
-  (void)bus_->PurgeSubject(kHeartbeatStream, HeartbeatStoreSubject(uris_.ServiceHeartbeat(name)));
+  (void)bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.ServiceHeartbeat(name)));
   std::lock_guard<std::mutex> lock(hb_mu_);
   cpu_rate_.Forget(name);
   dirty_.erase(name);
@@ -390,10 +390,7 @@ void Daemon::PublishServiceHeartbeat(const ServiceView& v, int64_t now) {
       usage.used_cpu_shares = cpu_rate_.Update(v.name, u->cpu_usage_ns, now, v.started_ms);
     }
   }
-  std::string uri = uris_.ServiceHeartbeat(v.name);
-  std::string payload = ServiceHeartbeat(host_info_, now, v, usage).dump();
-  (void)bus_->Publish(UriToSubject(uri), payload);
-  (void)bus_->Publish(HeartbeatStoreSubject(uri), payload);
+  (void)bus_->Publish(UriToSubject(uris_.ServiceHeartbeat(v.name)), ServiceHeartbeat(host_info_, now, v, usage).dump());
 }
 
 void Daemon::PublishHeartbeats(bool all) {
@@ -413,7 +410,6 @@ void Daemon::PublishHeartbeats(bool all) {
   std::string payload =
       DaemonHeartbeat(host_info_, now, supervisor_->Total(), supervisor_->Available(), views).dump();
   (void)bus_->Publish(UriToSubject(uris_.DaemonHeartbeat()), payload);
-  (void)bus_->Publish(HeartbeatStoreSubject(uris_.DaemonHeartbeat()), payload);
 }
 
 void Daemon::CheckRouter() {
@@ -485,7 +481,7 @@ Status Daemon::Decommission() {
     if (!st.ok()) return st.Annotate("stop " + v.name);
     Log("stopped " + v.name);
   }
-  return bus_->PurgeSubject(kHeartbeatStream, HeartbeatStoreSubject(uris_.DaemonHeartbeat()));
+  return bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.DaemonHeartbeat()));
 }
 
 }  // namespace sp

@@ -18,7 +18,7 @@
 
 namespace sp {
 
-struct LaunchResult {
+struct Launched {
   int64_t monitor_pid = 0;
   int64_t container_pid = 0;
   std::string address;  // service address on the bridge; empty with host networking
@@ -48,7 +48,7 @@ class Host {
   // files (a tar.gz, may be empty). Called once per deploy.
   virtual Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) = 0;
   // Starts instance `instance` of the service; returns when its process runs.
-  virtual Result<LaunchResult> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) = 0;
+  virtual Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) = 0;
   // Reports the monitor's exit through `sink` (also if it already exited).
   virtual void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) = 0;
   // True if `monitor_pid` is alive and is the monitor of `name`.

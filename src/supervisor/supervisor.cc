@@ -156,7 +156,7 @@ Status Supervisor::StartInstance(Lock& lock, const std::string& name) {
   Status st = PersistLocked(e, "", "");
   ServiceConfig cfg = e.cfg;
   int64_t instance = e.rec.instance;
-  Result<LaunchResult> launched = Err(st);
+  Result<Launched> launched = Err(st);
   if (st.ok()) {
     lock.unlock();
     launched = host_.Launch(name, cfg, instance);

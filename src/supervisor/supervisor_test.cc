@@ -26,7 +26,7 @@ class FakeHost : public Host {
     prepared.insert(name);
     return Status::Ok();
   }
-  Result<LaunchResult> Launch(const std::string& name, const ServiceConfig&, int64_t instance) override {
+  Result<Launched> Launch(const std::string& name, const ServiceConfig&, int64_t instance) override {
     std::lock_guard<std::mutex> l(mu);
     if (fail_launches > 0) {
       --fail_launches;
@@ -36,7 +36,7 @@ class FakeHost : public Host {
     int64_t pid = next_pid++;
     alive.insert(pid);
     current[name] = pid;
-    return LaunchResult{pid, pid + 10000, "10.88.0.2"};
+    return Launched{pid, pid + 10000, "10.88.0.2"};
   }
   void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override {
     std::lock_guard<std::mutex> l(mu);

@@ -123,6 +123,36 @@ Result<std::string> SubjectToUri(std::string_view subject) {
   return uri;
 }
 
+namespace {
+constexpr std::string_view kHeartbeatTail = "s%2Espawnpoint.*.*.signal.heartbeat";
+constexpr std::string_view kLogTail = "s%2Espawnpoint.*.i%2Espawnable.signal.log";
+
+std::vector<std::string> PerDepth(std::string_view tail) {
+  std::vector<std::string> out;
+  std::string prefix;
+  for (int depth = 1; depth <= kMaxBaseDepth; ++depth) {
+    prefix += "*.";
+    out.push_back(prefix + std::string(tail));
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> HeartbeatStreamSubjects() { return PerDepth(kHeartbeatTail); }
+std::vector<std::string> LogStreamSubjects() { return PerDepth(kLogTail); }
+
+std::vector<std::string> HeartbeatScanFilters(std::string_view prefix) {
+  auto segs = ParseUri(prefix);
+  SP_CHECK(segs.has_value());
+  std::vector<std::string> out;
+  std::string filter = UriToSubject(prefix) + ".";
+  for (int depth = static_cast<int>(segs->size()); depth <= kMaxBaseDepth; ++depth) {
+    out.push_back(filter + std::string(kHeartbeatTail));
+    filter += "*.";
+  }
+  return out;
+}
+
 std::string SpawnpointUris::Alias() const {
   auto pos = base_.rfind('/');
   return pos == std::string::npos ? base_ : base_.substr(pos + 1);

@@ -58,10 +58,20 @@ class SpawnpointUris {
   std::string base_;
 };
 
-// Subjects under which heartbeats are also kept as last values in the
-// heartbeat stream: "_SP.HB." + subject. A prefix filter on this namespace
-// (e.g. "_SP.HB.oski.>") selects the heartbeats of every host under a base.
-inline constexpr std::string_view kHeartbeatStorePrefix = "_SP.HB.";
+// JetStream keeps what daemons publish, captured straight from the URI
+// subjects: the heartbeat stream (last message per subject) holds
+// <base>/s.spawnpoint/+/+/signal/heartbeat, the log stream
+// <base>/s.spawnpoint/+/i.spawnable/signal/log, for bases of 1 to
+// kMaxBaseDepth segments: one subject pattern per depth, because a stream's
+// patterns cannot express "any depth, then this tail".
 inline constexpr std::string_view kHeartbeatStream = "SPAWNPOINT_HEARTBEATS";
+inline constexpr std::string_view kLogStream = "SPAWNPOINT_LOGS";
+inline constexpr int kMaxBaseDepth = 8;
+std::vector<std::string> HeartbeatStreamSubjects();
+std::vector<std::string> LogStreamSubjects();
+// Filters selecting the heartbeats of every host whose base URI is `prefix`
+// or lies below it (one per possible base depth).
+// REQUIRES: ParseUri(prefix) succeeds.
+std::vector<std::string> HeartbeatScanFilters(std::string_view prefix);
 
 }  // namespace sp

@@ -50,3 +50,23 @@ TEST(Uri, SpawnpointHierarchy) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+TEST(Uri, HeartbeatScanFiltersCoverEveryDeeperBase) {
+  auto f = HeartbeatScanFilters("oski/spawnpoint");
+  ASSERT_EQ(f.size(), static_cast<size_t>(kMaxBaseDepth - 1));
+  EXPECT_EQ(f[0], "oski.spawnpoint.s%2Espawnpoint.*.*.signal.heartbeat");
+  EXPECT_EQ(f[1], "oski.spawnpoint.*.s%2Espawnpoint.*.*.signal.heartbeat");
+  EXPECT_EQ(HeartbeatStreamSubjects()[2], "*.*.*.s%2Espawnpoint.*.*.signal.heartbeat");
+}
+
+TEST(Uri, LogStreamCoversEveryBaseDepth) {
+  auto subjects = LogStreamSubjects();
+  ASSERT_EQ(subjects.size(), static_cast<size_t>(kMaxBaseDepth));
+  EXPECT_EQ(subjects[2], "*.*.*.s%2Espawnpoint.*.i%2Espawnable.signal.log");
+  EXPECT_EQ(UriToSubject(SpawnpointUris("oski/spawnpoint/alpha").ServiceLog("demo")),
+            "oski.spawnpoint.alpha.s%2Espawnpoint.demo.i%2Espawnable.signal.log");
+}
+}  // namespace
+}  // namespace sp

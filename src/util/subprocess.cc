@@ -107,6 +107,12 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const Com
     return Err(Status::FromErrno("spawn " + prog, rc));
   }
 
+  // A child that exits without reading its stdin must not kill us with SIGPIPE: block it in this
+  // thread while we write, and consume a SIGPIPE raised meanwhile.
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
   CommandResult res;
   size_t in_off = 0;
   int in_fd = in[1];
@@ -158,6 +164,10 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const Com
     }
   }
   if (in_fd >= 0) ::close(in_fd);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
   if (out[0] >= 0) ::close(out[0]);
   if (err[0] >= 0) ::close(err[0]);
   if (timed_out) ::kill(pid, SIGKILL);

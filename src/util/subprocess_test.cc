@@ -22,6 +22,14 @@ TEST(Subprocess, FeedsStdinAndEnv) {
   EXPECT_EQ(r->out, "200000\nhello\n");
 }
 
+TEST(Subprocess, ChildIgnoringStdinDoesNotKillUs) {
+  CommandOptions o;
+  o.input = std::string(4 << 20, 'x');  // larger than a pipe buffer
+  auto r = RunCommand({"true"}, o);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->exit_code, 0);
+}
+
 TEST(Subprocess, TimesOutAndKills) {
   CommandOptions o;
   o.timeout = Millis(200);

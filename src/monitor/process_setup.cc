@@ -1,0 +1,109 @@
+// Descriptor, signal and spawn helpers for spawn-monitor.
+#include "monitor/process_setup.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "util/subprocess.h"
+
+extern char** environ;
+
+namespace sp {
+
+void CloseFdsExcept(int keep) {
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+  if (keep >= 3) {
+    ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+  } else {
+    ::close_range(3, ~0U, 0);
+  }
+}
+
+Status RedirectStdio(const std::string& log_path) {
+  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Status::FromErrno("open /dev/null", errno);
+  int out = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (out < 0) {
+    int e = errno;
+    ::close(in);
+    return Status::FromErrno("open " + log_path, e);
+  }
+  bool ok = ::dup2(in, 0) == 0 && ::dup2(out, 1) == 1 && ::dup2(out, 2) == 2;
+  int e = errno;
+  ::close(in);
+  ::close(out);
+  return ok ? Status::Ok() : Status::FromErrno("redirect stdio", e);
+}
+
+Result<int> SetUpMonitorSignals() {
+  struct sigaction ign = {};
+  ign.sa_handler = SIG_IGN;
+  for (int sig : {SIGHUP, SIGPIPE, SIGINT}) ::sigaction(sig, &ign, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Err(Status::FromErrno("sigprocmask", errno));
+  int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) return Err(Status::FromErrno("signalfd", errno));
+  return fd;
+}
+
+Result<pid_t> SpawnWithStdio(const std::vector<std::string>& argv, int in, int out, int err) {
+  SP_CHECK(!argv.empty());
+  SP_ASSIGN_OR_RETURN(std::string prog, FindProgram(argv[0]));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in, 0);
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, prog.c_str(), &fa, &attr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Err(Status::FromErrno("spawn " + prog, rc));
+  return pid;
+}
+
+std::string ReadAvailable(int fd, size_t max) {
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  std::string out;
+  char buf[4096];
+  while (out.size() < max) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  return out;
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace sp
