@@ -119,6 +119,16 @@ CommandResult TestDaemon::Spawnctl(const std::vector<std::string>& args, Millis 
   return *r;
 }
 
+CommandResult TestDaemon::Spawnd(const std::vector<std::string>& args, Millis timeout) {
+  std::vector<std::string> argv = {BinDir() + "/spawnd"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandOptions o;
+  o.timeout = timeout;
+  auto r = RunCommand(argv, o);
+  if (!r) return CommandResult{-1, 0, "", r.error().ToString()};
+  return *r;
+}
+
 pid_t TestDaemon::SpawnctlBackground(const std::vector<std::string>& args, const std::string& out_file) {
   pid_t pid = ::fork();
   if (pid == 0) {

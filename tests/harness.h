@@ -49,6 +49,10 @@ class TestDaemon {
   nlohmann::json Inspect(const std::string& name);  // null json if the service is unknown
   nlohmann::json Scan();
 
+  // Runs `spawnd <args...>` to completion (e.g. decommission -c <config>).
+  CommandResult Spawnd(const std::vector<std::string>& args, Millis timeout = Millis(60000));
+  const std::string& config_path() const { return config_path_; }
+  const std::string& bridge() const { return bridge_; }
   // Writes a file into the test's work directory and returns its path.
   std::string WriteFile(const std::string& name, const std::string& content, int mode = 0644);
   const std::string& state_dir() const { return state_dir_; }

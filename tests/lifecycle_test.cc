@@ -120,3 +120,26 @@ TEST(Lifecycle, GarbageOnTheConfigSlotGetsAnErrorAndChangesNothing) {
 
 }  // namespace
 }  // namespace sp::test
+
+namespace sp::test {
+namespace {
+
+TEST(Lifecycle, CrunRuntimeRunsServicesToo) {
+  DaemonSettings s;
+  s.extra = "runtime: crun\n";
+  TestDaemon d(s);
+  d.Start();
+  std::string cfg = d.WriteFile("deploy.yaml", kTicker);
+  auto dep = d.Spawnctl({"deploy", "-c", cfg, "-n", "oncrun", "-t", "1s"});
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err << d.DaemonLog();
+  EXPECT_NE(dep.out.find("tick 1"), std::string::npos) << dep.out;
+  auto info = d.Inspect("oncrun");
+  EXPECT_EQ(info["state"], "running");
+  std::string cg = info["cgroupsPath"].get<std::string>();
+  EXPECT_EQ(std::stoll(ReadText("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes")), 64LL << 20);
+  ASSERT_EQ(d.Spawnctl({"stop", "-n", "oncrun"}).exit_code, 0);
+  EXPECT_FALSE(ProcessAlive(info["pid"].get<int>()));
+}
+
+}  // namespace
+}  // namespace sp::test

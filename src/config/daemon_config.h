@@ -37,7 +37,7 @@ struct DaemonConfig {
   std::vector<std::string> insecure_registries;  // "host[:port]" reached over plain HTTP
   Millis heartbeat_interval{10000};
   std::string bridge_name = "spawn0";
-  std::string bridge_subnet = "10.88.0.0/16";
+  std::string bridge_subnet = "10.213.0.0/16";  // not podman's 10.88.0.0/16 nor docker's 172.17.0.0/16
   int64_t log_max_bytes = 10 << 20;  // per log segment
   int64_t log_max_files = 5;         // segments kept per service
 

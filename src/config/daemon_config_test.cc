@@ -53,7 +53,7 @@ TEST(DaemonConfig, MinimalFileGetsDefaults) {
   EXPECT_TRUE(c->insecure_registries.empty());
   EXPECT_EQ(c->heartbeat_interval, Millis(10000));
   EXPECT_EQ(c->bridge_name, "spawn0");
-  EXPECT_EQ(c->bridge_subnet, "10.88.0.0/16");
+  EXPECT_EQ(c->bridge_subnet, "10.213.0.0/16");
   EXPECT_EQ(c->log_max_bytes, 10 << 20);
   EXPECT_EQ(c->log_max_files, 5);
 }

@@ -481,6 +481,7 @@ Status Daemon::Decommission() {
     if (!st.ok()) return st.Annotate("stop " + v.name);
     Log("stopped " + v.name);
   }
+  SP_RETURN_IF_ERROR(host_->Decommission().Annotate("clean up host"));
   return bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.DaemonHeartbeat()));
 }
 

@@ -14,6 +14,7 @@
 #include "monitor/exit_record.h"
 #include "monitor/launcher.h"
 #include "monitor/params.h"
+#include "net/link.h"
 #include "net/netns.h"
 #include "net/router_access.h"
 #include "runtime/bundle.h"
@@ -263,6 +264,23 @@ Status LinuxHost::Remove(const std::string& name) { return RemoveAll(ServiceDir(
 Result<ServiceUsage> LinuxHost::Usage(const std::string& name) {
   SP_ASSIGN_OR_RETURN(CgroupUsage u, ReadCgroupUsage(CgroupsPath(name)));
   return ServiceUsage{u.cpu_usage_ns, u.memory_bytes};
+}
+
+}  // namespace sp
+
+namespace sp {
+
+Status LinuxHost::Decommission() {
+  Status first;
+  auto keep = [&](Status st) {
+    if (first.ok() && !st.ok()) first = st;
+  };
+  if (opts_.router_access_port > 0)
+    keep(RemoveRouterAccess(opts_.network.bridge, network_.gateway(), opts_.router_access_port));
+  if (LinkExists(opts_.network.bridge)) keep(DeleteBridge(opts_.network.bridge));
+  keep(ReleaseNetnsDir(opts_.netns_dir));
+  keep(RemoveCgroup("/spawnpoint/" + opts_.daemon_id));
+  return first;
 }
 
 }  // namespace sp

@@ -63,6 +63,11 @@ class LinuxHost : public Host {
   Status Remove(const std::string& name) override;
   Result<ServiceUsage> Usage(const std::string& name) override;
 
+  // Removes what the host set up for all services: the router access rule,
+  // the bridge, the netns directory mount and this daemon's cgroup parent.
+  // REQUIRES: no service runs any more.
+  Status Decommission();
+
  private:
   LinuxHost(LinuxHostOptions opts, OciRuntime runtime);
   Result<std::vector<std::string>> ContainerEnv(const std::string& name, const ServiceConfig& cfg) const;

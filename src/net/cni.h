@@ -31,7 +31,7 @@ namespace sp {
 struct BridgeNetworkOptions {
   std::string network_name = "spawnpoint";  // CNI network name; also names host-local's store
   std::string bridge = "spawn0";            // Linux bridge; created by the plugin if missing
-  std::string subnet = "10.88.0.0/16";      // IPv4 CIDR, prefix 8..30, host bits zero
+  std::string subnet = "10.213.0.0/16";     // IPv4 CIDR, prefix 8..30, host bits zero
   std::string ipam_dir;                     // host-local dataDir (under the daemon's state dir); required
   std::string plugin_dir = "/usr/lib/cni";  // where the plugin binaries live (CNI_PATH)
   Millis plugin_timeout = Millis(30000);    // per plugin invocation

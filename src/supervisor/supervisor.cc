@@ -2,6 +2,7 @@
 #include "supervisor/supervisor.h"
 
 #include <signal.h>
+#include <string.h>
 
 #include <algorithm>
 
@@ -16,12 +17,21 @@ bool HasInstance(const std::string& state) {
   return state == "starting" || state == "running" || state == "stopping" || state == "restarting";
 }
 
+// "SIGTERM" for 15; the number for signals without a name.
+std::string SignalName(int64_t sig) {
+  const char* abbrev = sig > 0 && sig < 65 ? sigabbrev_np(static_cast<int>(sig)) : nullptr;
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
 std::string DescribeExit(const ExitStatus& ex) {
   std::string s;
   if (ex.oom_killed) {
     s = "killed: out of memory (exit code " + std::to_string(ex.code) + ")";
   } else if (ex.signal) {
-    s = "killed by signal " + std::to_string(ex.signal) + " (exit code " + std::to_string(ex.code) + ")";
+    s = "killed by " + SignalName(ex.signal) + " (exit code " + std::to_string(ex.code) + ")";
+  } else if (ex.code > 128 && ex.code < 128 + 65) {
+    // spawn-init reports a service killed by a signal as 128 + signal, like a shell.
+    s = "terminated by " + SignalName(ex.code - 128) + " (exit code " + std::to_string(ex.code) + ")";
   } else {
     s = "exited with code " + std::to_string(ex.code);
   }
