@@ -12,16 +12,13 @@
 #include "cli/format.h"
 #include "cli/history.h"
 #include "config/service_config.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 namespace sp::cli {
 namespace {
 
 constexpr Millis kRequestTimeout{60000};
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string Dirname(const std::string& path) {
   auto pos = path.rfind('/');
@@ -58,7 +55,7 @@ int Scan(Context& ctx, const ScanFlags& f) {
   if (f.json) {
     PrintLine(ScanJson(*hosts).dump(2));
   } else {
-    std::string text = ScanText(*hosts, NowMs());
+    std::string text = ScanText(*hosts, WallClockMs());
     if (!text.empty() && text.back() == '\n') text.pop_back();
     PrintLine(text);
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/clock.h"
 #include "util/duration.h"
 
 namespace sp::cli {
@@ -38,18 +39,6 @@ std::string FormatWhen(int64_t ms) {
   return buf;
 }
 
-std::string Rfc3339(int64_t ms) {
-  if (ms <= 0) return "";
-  time_t t = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms % 1000));
-  return out;
-}
-
 nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& h : hosts) {
@@ -58,7 +47,7 @@ nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
       svcs.push_back({{"name", s.name},
                       {"state", s.state},
                       {"up", s.up},
-                      {"lastSeen", Rfc3339(s.last_seen_ms)},
+                      {"lastSeen", Rfc3339Millis(s.last_seen_ms)},
                       {"cpuShares", s.cpu_shares},
                       {"memory", s.memory_mib},
                       {"usedCpuShares", s.used_cpu_shares},
@@ -68,7 +57,7 @@ nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
     arr.push_back({{"alias", h.alias},
                    {"uri", h.uri},
                    {"version", h.version},
-                   {"lastSeen", Rfc3339(h.last_seen_ms)},
+                   {"lastSeen", Rfc3339Millis(h.last_seen_ms)},
                    {"up", h.up},
                    {"heartbeatIntervalMs", h.interval_ms},
                    {"cpuShares", {{"total", h.cpu_total}, {"available", h.cpu_available}}},

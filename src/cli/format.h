@@ -16,6 +16,5 @@ std::string ScanText(const std::vector<HostStatus>& hosts, int64_t now_ms);
 std::string InspectText(const nlohmann::json& info);
 // "17 Nov 26 17:42 UTC" (local time zone).
 std::string FormatWhen(int64_t ms);
-std::string Rfc3339(int64_t ms);
 
 }  // namespace sp::cli

@@ -6,6 +6,7 @@
 #include "bus/protocol.h"
 #include "uri/uri.h"
 #include "util/base64.h"
+#include "util/clock.h"
 
 namespace sp {
 
@@ -84,8 +85,7 @@ Result<std::vector<HostStatus>> Client::Scan(std::string_view base, Millis timeo
   SP_ASSIGN_OR_RETURN(auto msgs, bus_->LastPerSubject(kHeartbeatStream, HeartbeatScanFilters(base), timeout));
   std::vector<std::pair<std::string, std::string>> hbs;
   for (auto& m : msgs) hbs.emplace_back(std::move(m.subject), std::move(m.data));
-  auto now = std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return AssembleHosts(hbs, now);
+  return AssembleHosts(hbs, WallClockMs());
 }
 
 }  // namespace sp

@@ -24,12 +24,8 @@ constexpr int kWorkers = 8;
 constexpr int64_t kLogMessagesKept = 1000;  // per service: batches of lines, for tails that reconnect
 constexpr Millis kLogKeep{24LL * 3600 * 1000};
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 void Log(const std::string& line) {
-  std::string out = Rfc3339Millis(NowMs()) + " spawnd: " + line + "\n";
+  std::string out = Rfc3339Millis(WallClockMs()) + " spawnd: " + line + "\n";
   (void)!::write(2, out.data(), out.size());
 }
 
@@ -309,7 +305,7 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
                       {"autoRestart", v.auto_restart},
                       {"cgroupsPath", host_->CgroupsPath(v.name)},
                       {"createdAt", Rfc3339Millis(v.created_ms)},
-                      {"startedAt", v.started_ms ? Rfc3339Millis(v.started_ms) : ""},
+                      {"startedAt", Rfc3339Millis(v.started_ms)},
                       {"lastExit", nullptr}};
   if (v.state == "backoff") j["nextStartAt"] = Rfc3339Millis(v.next_start_ms);
   if (v.last_exit) {
@@ -324,7 +320,7 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
       used_mem = static_cast<double>(u->memory_bytes) / (1 << 20);
       std::lock_guard<std::mutex> lock(hb_mu_);
       CpuRate probe = cpu_rate_;  // do not disturb the heartbeat's sampling
-      used_cpu = probe.Update(v.name, u->cpu_usage_ns, NowMs(), v.started_ms);
+      used_cpu = probe.Update(v.name, u->cpu_usage_ns, WallClockMs(), v.started_ms);
     }
   }
   j["usedCpuShares"] = used_cpu;
@@ -403,7 +399,7 @@ void Daemon::PublishHeartbeats(bool all) {
     daemon_dirty_ = false;
   }
   if (!all && dirty.empty() && !daemon_due) return;
-  int64_t now = NowMs();
+  int64_t now = WallClockMs();
   std::vector<ServiceView> views = supervisor_->List();
   for (const auto& v : views)
     if (all || dirty.count(v.name)) PublishServiceHeartbeat(v, now);

@@ -6,16 +6,6 @@
 
 namespace sp {
 
-std::string Rfc3339Millis(int64_t ms) {
-  time_t t = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[48];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03lldZ", static_cast<long long>(ms % 1000));
-  return buf;
-}
-
 nlohmann::json DaemonHeartbeat(const HostInfo& host, int64_t now_ms, Resources total, Resources available,
                                const std::vector<ServiceView>& services) {
   nlohmann::json svcs = nlohmann::json::array();

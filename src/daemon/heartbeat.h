@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "supervisor/supervisor.h"
+#include "util/clock.h"
 
 namespace sp {
 
@@ -25,8 +26,6 @@ struct ServiceUsageView {
   double used_cpu_shares = 0;
   double used_memory_mib = 0;
 };
-
-std::string Rfc3339Millis(int64_t ms);
 
 nlohmann::json DaemonHeartbeat(const HostInfo& host, int64_t now_ms, Resources total, Resources available,
                                const std::vector<ServiceView>& services);

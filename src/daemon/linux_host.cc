@@ -20,6 +20,7 @@
 #include "runtime/bundle.h"
 #include "runtime/cgroups.h"
 #include "runtime/host_rootfs.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 namespace sp {
@@ -77,7 +78,7 @@ std::string LinuxHost::CgroupsPath(const std::string& name) const {
 }
 
 int64_t LinuxHost::NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return WallClockMs();
 }
 
 double LinuxHost::Random() {
