@@ -59,6 +59,11 @@ TestDaemon::TestDaemon(DaemonSettings s) : settings_(std::move(s)) {
   char tmpl[] = "/tmp/sp-it-XXXXXX";
   root_ = ::mkdtemp(tmpl);
   state_dir_ = root_ + "/state";
+  if (settings_.state_via_symlink) {
+    (void)MakeDirs(root_ + "/real");
+    (void)!::symlink((root_ + "/real").c_str(), (root_ + "/link").c_str());
+    state_dir_ = root_ + "/link/state";
+  }
   work_dir_ = root_ + "/work";
   (void)MakeDirs(work_dir_);
   log_path_ = root_ + "/spawnd.log";

@@ -28,6 +28,7 @@ struct DaemonSettings {
   int64_t memory_mib = 2048;
   std::string heartbeat = "1s";
   std::string extra;  // more YAML lines for the daemon config
+  bool state_via_symlink = false;  // reach the state dir through a symlinked directory
 };
 
 class TestDaemon {

@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kTicker = R"(cpuShares: 256
 memory: 64
-run: [/bin/sh, -c, 'echo "hello from $SPAWNPOINT_SERVICE"; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']
+run: [/bin/sh, -c, 'trap "echo bye; exit 0" TERM; echo "hello from $SPAWNPOINT_SERVICE"; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']
 )";
 
 TEST(Lifecycle, DeployScanInspectTailRestartStop) {
@@ -80,6 +80,9 @@ TEST(Lifecycle, DeployScanInspectTailRestartStop) {
   auto st = d.Spawnctl({"stop", "-n", "hello"});
   ASSERT_EQ(st.exit_code, 0) << st.out << st.err;
   EXPECT_NE(st.out.find("[SUCCESS] Stopped service container"), std::string::npos);
+  EXPECT_NE(st.out.find("bye"), std::string::npos) << "SIGTERM reached the service and its last words are shown:\n"
+                                                  << st.out;
+  EXPECT_LT(st.out.find("bye"), st.out.find("[SUCCESS] Stopped"));
   EXPECT_TRUE(d.Inspect("hello").is_null()) << "a stopped service is removed";
   int new_pid = after["pid"].get<int>();
   EXPECT_FALSE(ProcessAlive(new_pid));
@@ -139,6 +142,28 @@ TEST(Lifecycle, CrunRuntimeRunsServicesToo) {
   EXPECT_EQ(std::stoll(ReadText("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes")), 64LL << 20);
   ASSERT_EQ(d.Spawnctl({"stop", "-n", "oncrun"}).exit_code, 0);
   EXPECT_FALSE(ProcessAlive(info["pid"].get<int>()));
+}
+
+}  // namespace
+}  // namespace sp::test
+
+namespace sp::test {
+namespace {
+
+TEST(Lifecycle, StateDirThroughASymlinkWorksAndReadopts) {
+  DaemonSettings s;
+  s.state_via_symlink = true;
+  TestDaemon d(s);
+  d.Start();
+  std::string cfg = d.WriteFile("deploy.yaml", kTicker);
+  auto dep = d.Spawnctl({"deploy", "-c", cfg, "-n", "linked", "-t", "0s"});
+  ASSERT_EQ(dep.exit_code, 0) << dep.out << dep.err;
+  int pid = d.Inspect("linked")["pid"].get<int>();
+  d.Kill(SIGKILL);
+  d.Start();
+  auto info = d.Inspect("linked");
+  EXPECT_EQ(info["pid"].get<int>(), pid) << "re-adopted: " << info.dump(2);
+  EXPECT_EQ(info["state"], "running");
 }
 
 }  // namespace

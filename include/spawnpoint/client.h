@@ -95,6 +95,7 @@ class Client {
   // Calls `on_entry` for every log line of the service from now on, until
   // the returned follower is destroyed: in order, each line once, also
   // across reconnects and router restarts. Runs on a library thread.
+  // REQUIRES: the follower is destroyed before this Client.
   Result<std::unique_ptr<Follower>> Tail(std::string_view host_uri, std::string_view name,
                                              std::function<void(const LogEntry&)> on_entry);
   // Waits until everything sent so far reached the router.

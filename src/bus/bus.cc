@@ -45,12 +45,6 @@ BusMessage ToMessage(natsMsg* m) {
   return out;
 }
 
-void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto* handler = static_cast<std::function<void(BusMessage)>*>(closure);
-  BusMessage m = ToMessage(msg);
-  natsMsg_Destroy(msg);
-  (*handler)(std::move(m));
-}
 
 // Token `index` (from the end, 0 = last) of a JetStream ack subject
 // "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>", as a number; -1 if absent.
@@ -68,6 +62,13 @@ int64_t AckToken(const std::string& reply, int index_from_end) {
     return -1;
   }
 }
+int64_t JsonInt(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : 0;
+}
+std::string JsonString(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
 int64_t PendingFromAckSubject(const std::string& reply) { return AckToken(reply, 0); }
 int64_t StreamSeqFromAckSubject(const std::string& reply) { return AckToken(reply, 3); }
 
@@ -86,13 +87,29 @@ struct NatsInit {
 }  // namespace
 
 Subscription::~Subscription() {
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
+  if (!sub_) return;
+  if (natsSubscription_Unsubscribe(sub_) == NATS_OK) {
+    std::unique_lock<std::mutex> lock(mu_);
+    // Bounded: if the connection is already gone the library may never call back.
+    done_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; });
   }
+  natsSubscription_Destroy(sub_);
 }
 
 struct BusCallbacks {
+  static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* sub = static_cast<Subscription*>(closure);
+    BusMessage m = ToMessage(msg);
+    natsMsg_Destroy(msg);
+    sub->handler_(std::move(m));
+  }
+  static void OnComplete(void* closure) {
+    auto* sub = static_cast<Subscription*>(closure);
+    std::lock_guard<std::mutex> lock(sub->mu_);
+    sub->done_ = true;
+    sub->done_cv_.notify_all();
+  }
+
   static void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
     auto* bus = static_cast<Bus*>(closure);
     const char* text = nullptr;
@@ -180,8 +197,9 @@ Result<std::unique_ptr<Subscription>> Bus::Subscribe(std::string_view subject, H
   std::unique_ptr<Subscription> sub(new Subscription());
   sub->handler_ = std::move(handler);
   std::string subj(subject);
-  natsStatus s = natsConnection_Subscribe(&sub->sub_, nc_, subj.c_str(), &OnMessage, &sub->handler_);
+  natsStatus s = natsConnection_Subscribe(&sub->sub_, nc_, subj.c_str(), &BusCallbacks::OnMessage, sub.get());
   if (s != NATS_OK) return Err(FromNats(s, "subscribe " + subj));
+  natsSubscription_SetOnCompleteCB(sub->sub_, &BusCallbacks::OnComplete, sub.get());
   natsSubscription_SetPendingLimits(sub->sub_, 1 << 20, 256 << 20);
   return sub;
 }
@@ -205,9 +223,10 @@ Status Bus::EnsureStream(const StreamSpec& spec) {
   return FromNats(s, "ensure stream " + spec.name);
 }
 
-Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, std::string_view filter,
-                                                    Millis timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+Result<std::vector<BusMessage>> Bus::LastPerSubjectOne(std::string_view stream, std::string_view filter,
+                                                       std::chrono::steady_clock::time_point deadline) {
+  auto timeout = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+  if (timeout.count() <= 0) return Err(Status::DeadlineExceeded("reading " + std::string(stream) + " timed out"));
   std::string inbox = NewInbox();
   natsSubscription* sub = nullptr;
   natsStatus s = natsConnection_SubscribeSync(&sub, nc_, inbox.c_str());
@@ -227,14 +246,18 @@ Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, std
   SP_ASSIGN_OR_RETURN(BusMessage resp, RawRequest("$JS.API.CONSUMER.CREATE." + std::string(stream), req.dump(), timeout));
   nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
   if (info.is_discarded()) return Err(Status::Internal("unreadable JetStream reply"));
+  if (!info.is_object()) return Err(Status::Internal("unreadable JetStream reply"));
   if (info.contains("error")) {
-    std::string desc = info["error"].value("description", "error");
-    if (info["error"].value("code", 0) == 404) return std::vector<BusMessage>{};  // no stream yet: nothing stored
+    const auto& e = info["error"];
+    std::string desc = e.is_object() && e.contains("description") && e["description"].is_string()
+                           ? e["description"].get<std::string>()
+                           : "error";
+    if (e.is_object() && e.contains("code") && e["code"] == 404) return std::vector<BusMessage>{};  // no stream yet
     return Err(Status::Internal("read " + std::string(stream) + ": " + desc));
   }
-  std::string consumer = info.value("name", "");
-  int64_t total = info.value("num_pending", int64_t{0});
-  if (info.contains("delivered")) total += info["delivered"].value("consumer_seq", int64_t{0});
+  std::string consumer = JsonString(info, "name");
+  int64_t total = JsonInt(info, "num_pending");
+  if (info.contains("delivered") && info["delivered"].is_object()) total += JsonInt(info["delivered"], "consumer_seq");
 
   std::vector<BusMessage> out;
   while (static_cast<int64_t>(out.size()) < total) {
@@ -260,9 +283,10 @@ Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, std
 
 Result<std::vector<BusMessage>> Bus::LastPerSubject(std::string_view stream, const std::vector<std::string>& filters,
                                                     Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   std::vector<BusMessage> out;
   for (const std::string& f : filters) {
-    SP_ASSIGN_OR_RETURN(auto part, LastPerSubject(stream, f, timeout));
+    SP_ASSIGN_OR_RETURN(auto part, LastPerSubjectOne(stream, f, deadline));
     for (auto& m : part) out.push_back(std::move(m));
   }
   return out;
@@ -344,16 +368,34 @@ Status Follower::CreateConsumer(bool initial) {
   nlohmann::json req = {{"stream_name", stream_}, {"config", cfg}};
   SP_ASSIGN_OR_RETURN(BusMessage resp, bus_->RawRequest("$JS.API.CONSUMER.CREATE." + stream_, req.dump(), Millis(5000)));
   nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
-  if (info.is_discarded()) return Status::Internal("unreadable JetStream reply");
-  if (info.contains("error"))
-    return Status::Unavailable("follow " + stream_ + ": " + info["error"].value("description", "error"));
+  if (!info.is_object()) return Status::Internal("unreadable JetStream reply");
+  if (info.contains("error")) return Status::Unavailable("follow " + stream_ + ": " + info["error"].dump());
   std::lock_guard<std::mutex> lock(mu_);
-  consumer_ = info.value("name", "");
+  consumer_ = JsonString(info, "name");
   activity_ = std::chrono::steady_clock::now();
-  if (initial && info.contains("delivered")) {
+  if (initial && info.contains("delivered") && info["delivered"].is_object()) {
     // With deliver policy "new" the consumer starts after the stream's last message.
-    last_seq_ = std::max<uint64_t>(last_seq_, info["delivered"].value("stream_seq", uint64_t{0}));
+    last_seq_ = std::max<uint64_t>(last_seq_, static_cast<uint64_t>(JsonInt(info["delivered"], "stream_seq")));
   }
+  return Status::Ok();
+}
+
+Result<uint64_t> Bus::LastSequence(std::string_view stream, std::string_view subject, Millis timeout) {
+  nlohmann::json req = {{"last_by_subj", subject}};
+  SP_ASSIGN_OR_RETURN(BusMessage resp, RawRequest("$JS.API.STREAM.MSG.GET." + std::string(stream), req.dump(), timeout));
+  nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
+  if (!info.is_object()) return Err(Status::Internal("unreadable JetStream reply"));
+  if (info.contains("error")) return uint64_t{0};  // nothing stored under the subject
+  if (!info.contains("message") || !info["message"].is_object()) return uint64_t{0};
+  return static_cast<uint64_t>(JsonInt(info["message"], "seq"));
+}
+
+Status Follower::CatchUp(Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  SP_ASSIGN_OR_RETURN(uint64_t last, bus_->LastSequence(stream_, filter_, timeout));
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!cv_.wait_until(lock, deadline, [&] { return last_seq_ >= last; }))
+    return Status::DeadlineExceeded("log not caught up");
   return Status::Ok();
 }
 
@@ -364,10 +406,12 @@ void Follower::OnMessage(BusMessage m) {
     activity_ = std::chrono::steady_clock::now();
     if (seq <= 0) return;  // idle heartbeat
     if (static_cast<uint64_t>(seq) <= last_seq_) return;  // already delivered (by an earlier consumer)
-    last_seq_ = static_cast<uint64_t>(seq);
   }
   m.reply.clear();
   handler_(std::move(m));
+  std::lock_guard<std::mutex> lock(mu_);
+  last_seq_ = std::max(last_seq_, static_cast<uint64_t>(seq));
+  cv_.notify_all();
 }
 
 void Follower::Watchdog() {

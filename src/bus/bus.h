@@ -58,7 +58,10 @@ struct StreamSpec {
 class Bus;
 class Follower;
 
-// An active subscription; unsubscribes when destroyed.
+// An active subscription; unsubscribes when destroyed, and the destructor
+// returns only once the handler has returned for the last time, so the
+// handler may use objects that die right after the Subscription.
+// REQUIRES: not destroyed from inside its own handler.
 class Subscription {
  public:
   ~Subscription();
@@ -67,9 +70,13 @@ class Subscription {
 
  private:
   friend class Bus;
+  friend struct BusCallbacks;
   Subscription() = default;
   natsSubscription* sub_ = nullptr;
   std::function<void(BusMessage)> handler_;
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;  // GUARDED_BY(mu_): the library will not call the handler again
 };
 
 class Bus {
@@ -93,9 +100,9 @@ class Bus {
 
   // JetStream: creates the stream, or updates it to `spec` if it differs.
   Status EnsureStream(const StreamSpec& spec);
-  // The last message of every subject matching `filter` in `stream`.
-  Result<std::vector<BusMessage>> LastPerSubject(std::string_view stream, std::string_view filter, Millis timeout);
-  // Same, for several filters (each must be a subset of one stream subject).
+  // The last message of every subject matching one of `filters` in `stream`
+  // (each filter must be a subset of one of the stream's subjects), within
+  // `timeout` in all.
   Result<std::vector<BusMessage>> LastPerSubject(std::string_view stream, const std::vector<std::string>& filters,
                                                  Millis timeout);
   // Removes every message of `subject` from `stream`.
@@ -113,6 +120,10 @@ class Bus {
   friend struct BusCallbacks;
   friend class Follower;
   Result<BusMessage> RawRequest(std::string_view subject, std::string_view data, Millis timeout);
+  Result<std::vector<BusMessage>> LastPerSubjectOne(std::string_view stream, std::string_view filter,
+                                                    std::chrono::steady_clock::time_point deadline);
+  // Sequence of the last message stored under `subject` in `stream`; 0 if none.
+  Result<uint64_t> LastSequence(std::string_view stream, std::string_view subject, Millis timeout);
 
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
@@ -131,9 +142,13 @@ namespace sp {
 // the consumer from the last sequence seen, so nothing stored is skipped.
 // Handlers run on a library thread, one at a time, in stream order.
 // Destroying the Follower stops delivery and deletes the consumer.
+// REQUIRES: destroyed before the Bus that made it.
 class Follower {
  public:
   ~Follower();
+  // Waits until everything stored under the filter so far was delivered
+  // (or `timeout` passed). REQUIRES: the filter is a single subject.
+  Status CatchUp(Millis timeout);
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;
 

@@ -116,25 +116,25 @@ TEST_F(BusTest, LastPerSubjectKeepsOnlyLatest) {
   }
   ASSERT_TRUE(bus_->Flush(Millis(1000)).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // stream ingest is asynchronous to core publish
-  auto r = bus_->LastPerSubject("HB", "_SP.HB.oski.>", Millis(2000));
+  auto r = bus_->LastPerSubject("HB", {"_SP.HB.oski.>"}, Millis(2000));
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].data, "a2");
   EXPECT_EQ((*r)[1].data, "b2");
 
-  auto none = bus_->LastPerSubject("HB", "_SP.HB.nothing.>", Millis(2000));
+  auto none = bus_->LastPerSubject("HB", {"_SP.HB.nothing.>"}, Millis(2000));
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
 
   ASSERT_TRUE(bus_->PurgeSubject("HB", "_SP.HB.oski.a").ok());
-  auto after = bus_->LastPerSubject("HB", "_SP.HB.oski.>", Millis(2000));
+  auto after = bus_->LastPerSubject("HB", {"_SP.HB.oski.>"}, Millis(2000));
   ASSERT_TRUE(after);
   ASSERT_EQ(after->size(), 1u);
   EXPECT_EQ((*after)[0].subject, "_SP.HB.oski.b");
 }
 
 TEST_F(BusTest, LastPerSubjectOfMissingStreamIsEmpty) {
-  auto r = bus_->LastPerSubject("NOPE", "x.>", Millis(2000));
+  auto r = bus_->LastPerSubject("NOPE", {"x.>"}, Millis(2000));
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_TRUE(r->empty());
 }
@@ -174,6 +174,37 @@ TEST_F(BusTest, FollowResumesAcrossServerRestartWithoutGapsOrRepeats) {
   std::vector<std::string> want;
   for (int i = 1; i <= 10; ++i) want.push_back("m" + std::to_string(i));
   EXPECT_EQ(got, want);
+}
+
+TEST_F(BusTest, DestroyingASubscriptionWaitsForARunningHandler) {
+  std::atomic<bool> in_handler{false}, handler_done{false};
+  auto sub = bus_->Subscribe("slow", [&](BusMessage) {
+    in_handler = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    handler_done = true;
+  });
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(bus_->Flush(Millis(1000)).ok());
+  ASSERT_TRUE(bus_->Publish("slow", "x").ok());
+  for (int i = 0; i < 200 && !in_handler; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(in_handler);
+  sub->reset();
+  EXPECT_TRUE(handler_done) << "the destructor returned while the handler was still running";
+}
+
+TEST_F(BusTest, FollowerCatchUpWaitsForStoredMessages) {
+  ASSERT_TRUE(bus_->EnsureStream({"LOGS", {"log.>"}, -1, Millis(0), false}).ok());
+  std::atomic<int> got{0};
+  auto f = bus_->Follow("LOGS", "log.a", [&](BusMessage) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got++;
+  });
+  ASSERT_TRUE(f);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(bus_->Publish("log.a", "m").ok());
+  ASSERT_TRUE(bus_->Flush(Millis(1000)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the stream store them
+  ASSERT_TRUE((*f)->CatchUp(Millis(5000)).ok());
+  EXPECT_EQ(got, 10);
 }
 
 TEST(BusConnect, UnreachableRouterIsUnavailable) {

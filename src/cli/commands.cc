@@ -12,6 +12,7 @@
 #include "cli/format.h"
 #include "cli/history.h"
 #include "config/service_config.h"
+#include "config/yaml_fields.h"
 #include "util/clock.h"
 #include "util/fs.h"
 
@@ -33,12 +34,12 @@ std::string Cwd() {
 
 // Follows the service's log until Ctrl-C or the timeout, around `action`.
 template <typename Action>
-int WithTail(Context& ctx, Client* client, const std::string& uri, const std::string& name,
-             std::optional<Millis> timeout, bool keep_tailing, Action action) {
+int WithTail(Client* client, const std::string& uri, const std::string& name, std::optional<Millis> timeout,
+             Action action) {
   auto sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
   if (!sub) return Fail(sub.error(), "tail " + name);
   int rc = action();
-  if (rc != 0 || !keep_tailing) return rc;
+  if (rc != 0) return rc;
   WaitForInterruptOr(timeout);
   return 0;
 }
@@ -64,10 +65,10 @@ int Scan(Context& ctx, const ScanFlags& f) {
 
 int Deploy(Context& ctx, const DeployFlags& f) {
   if (f.config.empty()) return Fail(Status::InvalidArgument("a configuration file is required (-c)"), "deploy");
-  auto cfg = LoadServiceConfig(f.config, f.name);
-  if (!cfg) return Fail(cfg.error(), "deploy");
-  auto yaml = ReadFileCapped(f.config, 1 << 20);
+  auto yaml = ReadFileCapped(f.config, kMaxConfigBytes);
   if (!yaml) return Fail(yaml.error(), "deploy");
+  auto cfg = ParseServiceConfig(*yaml, f.config, f.name);
+  if (!cfg) return Fail(cfg.error(), "deploy");
   auto files = PackIncludes(cfg->included_files, cfg->included_directories, Dirname(f.config));
   if (!files) return Fail(files.error(), "deploy: included files");
   auto uri = ctx.HostUri(f.uri);
@@ -76,7 +77,7 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   if (!client) return Fail(client.error(), "deploy");
   DeployArgs args{cfg->name, *yaml, f.config, *files};
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(ctx, *client, *uri, cfg->name, f.timeout, true, [&] {
+  return WithTail(*client, *uri, cfg->name, f.timeout, [&] {
     auto r = (*client)->Deploy(*uri, args, kRequestTimeout);
     if (!r) return Fail(r.error(), "deploy " + cfg->name);
     PrintLine("[SUCCESS] Service container has started");
@@ -115,7 +116,7 @@ int Restart(Context& ctx, const ServiceFlags& f) {
   auto client = ctx.Connect();
   if (!client) return Fail(client.error(), "restart");
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(ctx, *client, *uri, f.name, f.timeout, true, [&] {
+  return WithTail(*client, *uri, f.name, f.timeout, [&] {
     auto r = (*client)->Restart(*uri, f.name, kRequestTimeout);
     if (!r) return Fail(r.error(), "restart " + f.name);
     PrintLine("[SUCCESS] Restarted service container");
@@ -129,13 +130,13 @@ int Stop(Context& ctx, const ServiceFlags& f) {
   auto client = ctx.Connect();
   if (!client) return Fail(client.error(), "stop");
   // The service's last lines (e.g. its shutdown messages) are shown while it stops.
-  return WithTail(ctx, *client, *uri, f.name, f.timeout, false, [&] {
-    auto r = (*client)->Stop(*uri, f.name, kRequestTimeout);
-    if (!r) return Fail(r.error(), "stop " + f.name);
-    (void)(*client)->Flush(Millis(1000));
-    PrintLine("[SUCCESS] Stopped service container");
-    return 0;
-  });
+  auto tail = (*client)->Tail(*uri, f.name, [](const LogEntry& e) { PrintLogEntry(e); });
+  if (!tail) return Fail(tail.error(), "tail " + f.name);
+  auto r = (*client)->Stop(*uri, f.name, kRequestTimeout);
+  if (!r) return Fail(r.error(), "stop " + f.name);
+  (void)(*tail)->CatchUp(Millis(2000));  // the lines logged before the reply
+  PrintLine("[SUCCESS] Stopped service container");
+  return 0;
 }
 
 int Tail(Context& ctx, const ServiceFlags& f) {
@@ -146,7 +147,7 @@ int Tail(Context& ctx, const ServiceFlags& f) {
   auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "tail " + f.name);
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(ctx, *client, *uri, f.name, f.timeout, true, [] { return 0; });
+  return WithTail(*client, *uri, f.name, f.timeout, [] { return 0; });
 }
 
 int Inspect(Context& ctx, const ServiceFlags& f) {

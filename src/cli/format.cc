@@ -86,10 +86,17 @@ std::string ScanText(const std::vector<HostStatus>& hosts, int64_t now_ms) {
   return out;
 }
 
+// Replies come from the network: read every field type-checked.
 std::string InspectText(const nlohmann::json& j) {
-  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+  auto field = [](const nlohmann::json& o, const char* k) {
+    return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+  };
+  auto str = [&](const char* k) { return field(j, k); };
   auto num = [&](const nlohmann::json& o, const char* k) {
-    return o.contains(k) && o[k].is_number() ? o[k].get<double>() : 0.0;
+    return o.is_object() && o.contains(k) && o[k].is_number() ? o[k].get<double>() : 0.0;
+  };
+  auto flag = [](const nlohmann::json& o, const char* k) {
+    return o.is_object() && o.contains(k) && o[k].is_boolean() && o[k].get<bool>();
   };
   std::string out = str("name") + ": " + str("state") + "\n";
   out += "  pid: " + std::to_string(static_cast<int64_t>(num(j, "pid"))) + "  instance: " +
@@ -103,15 +110,14 @@ std::string InspectText(const nlohmann::json& j) {
     const auto& e = j["lastExit"];
     out += "  last exit: code " + std::to_string(static_cast<int64_t>(num(e, "code")));
     if (num(e, "signal") != 0) out += ", signal " + std::to_string(static_cast<int64_t>(num(e, "signal")));
-    if (e.value("oomKilled", false)) out += ", killed: out of memory";
+    if (flag(e, "oomKilled")) out += ", killed: out of memory";
     out += "\n";
   }
   if (j.contains("events") && j["events"].is_array() && !j["events"].empty()) {
     out += "  events:\n";
     for (const auto& ev : j["events"]) {
       if (!ev.is_object()) continue;
-      out += "    " + ev.value("time", std::string()) + "  " + ev.value("kind", std::string()) + "  " +
-             ev.value("message", std::string()) + "\n";
+      out += "    " + field(ev, "time") + "  " + field(ev, "kind") + "  " + field(ev, "message") + "\n";
     }
   }
   return out;

@@ -15,7 +15,7 @@ constexpr std::string_view kServiceMarker = "/s.spawnpoint/";
 constexpr std::string_view kServiceTail = "/i.spawnable/signal/heartbeat";
 
 int64_t Int(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_number() ? j[k].get<int64_t>() : 0;
+  return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0;
 }
 double Num(const nlohmann::json& j, const char* k) {
   return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;

@@ -46,9 +46,11 @@ TEST(AssembleHosts, SkipsGarbage) {
       {UriToSubject("a/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat"), "[1,2]"},
       {UriToSubject("a/b/c"), "{}"},
       {UriToSubject("a/s.spawnpoint/x/i.spawnable/signal/heartbeat"), R"({"timeMs":"soon","cpuShares":[1]})"},
+      {UriToSubject("b/s.spawnpoint/y/i.spawnable/signal/heartbeat"), R"({"timeMs":1e300,"memory":-1e300})"},
   };
   auto hosts = AssembleHosts(hbs, 0);
-  ASSERT_EQ(hosts.size(), 1u);
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[1].services[0].last_seen_ms, 0) << "a float is not a time";
   EXPECT_EQ(hosts[0].services.size(), 1u);
   EXPECT_FALSE(hosts[0].services[0].up);
   EXPECT_EQ(hosts[0].services[0].cpu_shares, 0);

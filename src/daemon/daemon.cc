@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <climits>
 #include <chrono>
 #include <random>
 
@@ -79,8 +80,9 @@ Daemon::Daemon(DaemonConfig cfg, std::string monitor_binary)
 }
 
 Daemon::~Daemon() {
-  subs_.clear();
+  subs_.clear();  // no new requests (waits for handlers running now)
   work_.reset();  // finish requests in flight before the supervisor goes
+  if (host_) host_->StopWatching();  // no exit reports into a supervisor being destroyed
   supervisor_.reset();
   host_.reset();
   shipper_.reset();
@@ -95,6 +97,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig cfg, std::string moni
   if (!cfg.default_image.empty() && cfg.default_image != "host")
     return Err(Status::Unimplemented("defaultImage \"" + cfg.default_image +
                                      "\": images from registries are not supported yet"));
+  // One canonical path: runc refuses a rootfs reached through a symlink, and re-adoption
+  // recognises monitors by the exact paths on their command lines.
+  SP_RETURN_IF_ERROR(MakeDirs(cfg.state_dir, 0711).Annotate("state directory"));
+  char real[PATH_MAX];
+  if (!::realpath(cfg.state_dir.c_str(), real)) return Err(Status::FromErrno("realpath " + cfg.state_dir, errno));
+  cfg.state_dir = real;
   std::unique_ptr<Daemon> d(new Daemon(std::move(cfg), std::move(monitor_binary)));
   struct Phase {
     const char* name;
@@ -214,7 +222,7 @@ Status Daemon::CreateHostAndSupervisor() {
 
   shipper_ = std::make_unique<LogShipper>(
       [this](const std::string& svc, const std::string& payload) {
-        (void)bus_->Publish(UriToSubject(uris_.ServiceLog(svc)), payload);
+        return bus_->Publish(UriToSubject(uris_.ServiceLog(svc)), payload);
       },
       [this](const std::string& svc, int64_t seg, int64_t off) { (void)store_->SetLogPosition(svc, seg, off); });
   SupervisorOptions so;
@@ -319,8 +327,7 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
     if (auto u = host_->Usage(v.name)) {
       used_mem = static_cast<double>(u->memory_bytes) / (1 << 20);
       std::lock_guard<std::mutex> lock(hb_mu_);
-      CpuRate probe = cpu_rate_;  // do not disturb the heartbeat's sampling
-      used_cpu = probe.Update(v.name, u->cpu_usage_ns, WallClockMs(), v.started_ms);
+      used_cpu = cpu_rate_.Peek(v.name, u->cpu_usage_ns, WallClockMs(), v.started_ms);
     }
   }
   j["usedCpuShares"] = used_cpu;
@@ -354,13 +361,33 @@ void Daemon::OnStarted(const std::string& name) {
 }
 
 void Daemon::OnRemoved(const std::string& name) {
-  shipper_->Untrack(name);
-  (void)bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.ServiceHeartbeat(name)));
-  std::lock_guard<std::mutex> lock(hb_mu_);
-  cpu_rate_.Forget(name);
-  dirty_.erase(name);
-  daemon_dirty_ = true;
+  shipper_->Untrack(name);  // ships the last lines now, before the files go
+  {
+    std::lock_guard<std::mutex> lock(hb_mu_);
+    cpu_rate_.Forget(name);
+    dirty_.erase(name);
+    daemon_dirty_ = true;
+    removed_.push_back(name);  // purged by the loop, after it published this round's heartbeats
+  }
   Wake();
+}
+
+void Daemon::PurgeRemovedHeartbeats() {
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(hb_mu_);
+    names.swap(removed_);
+  }
+  for (const auto& n : names) {
+    Status st = bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.ServiceHeartbeat(n)));
+    if (!st.ok()) Log("could not remove the kept heartbeat of " + n + ": " + st.message());
+  }
+}
+
+// Restarts whose backoff expired run on the work queue, not on the loop.
+void Daemon::StartDueServices(int64_t* next_ms) {
+  for (const std::string& name : supervisor_->TakeDueStarts(next_ms))
+    work_->Submit([this, name] { supervisor_->StartDue(name); });
 }
 
 void Daemon::Wake() {
@@ -458,10 +485,11 @@ Status Daemon::Run() {
         (void)!::read(wake_fd_, &v, sizeof v);
       }
     }
-    next_tick = supervisor_->Tick();
+    StartDueServices(&next_tick);
     now = steady();
     bool full = now >= next_heartbeat;
     PublishHeartbeats(full);
+    PurgeRemovedHeartbeats();
     if (full) next_heartbeat = now + cfg_.heartbeat_interval.count();
     if (now >= next_housekeeping) {
       shipper_->PollAll();
@@ -477,6 +505,7 @@ Status Daemon::Decommission() {
     if (!st.ok()) return st.Annotate("stop " + v.name);
     Log("stopped " + v.name);
   }
+  PurgeRemovedHeartbeats();  // no loop runs here to do it
   SP_RETURN_IF_ERROR(host_->Decommission().Annotate("clean up host"));
   return bus_->PurgeSubject(kHeartbeatStream, UriToSubject(uris_.DaemonHeartbeat()));
 }

@@ -75,6 +75,8 @@ class Daemon : public SupervisorListener {
   void PublishHeartbeats(bool all);
   void PublishServiceHeartbeat(const ServiceView& v, int64_t now);
   void MarkDirty(const std::string& name);
+  void PurgeRemovedHeartbeats();
+  void StartDueServices(int64_t* next_ms);
   void CheckRouter();
 
   DaemonConfig cfg_;
@@ -102,6 +104,7 @@ class Daemon : public SupervisorListener {
   CpuRate cpu_rate_;                  // GUARDED_BY(hb_mu_)
   std::set<std::string> dirty_;       // GUARDED_BY(hb_mu_): services whose heartbeat is due now
   bool daemon_dirty_ = true;          // GUARDED_BY(hb_mu_)
+  std::vector<std::string> removed_;  // GUARDED_BY(hb_mu_): kept heartbeats to purge (loop thread)
 };
 
 }  // namespace sp

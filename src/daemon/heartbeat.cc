@@ -40,10 +40,15 @@ nlohmann::json ServiceHeartbeat(const HostInfo& host, int64_t now_ms, const Serv
 }
 
 double CpuRate::Update(const std::string& name, uint64_t cpu_ns, int64_t now_ms, int64_t started_ms) {
+  double rate = Peek(name, cpu_ns, now_ms, started_ms);
+  last_[name] = {cpu_ns, now_ms};
+  return rate;
+}
+
+double CpuRate::Peek(const std::string& name, uint64_t cpu_ns, int64_t now_ms, int64_t started_ms) const {
   Sample prev{0, started_ms};
   auto it = last_.find(name);
   if (it != last_.end() && it->second.cpu_ns <= cpu_ns) prev = it->second;
-  last_[name] = {cpu_ns, now_ms};
   int64_t wall_ms = now_ms - prev.at_ms;
   if (wall_ms <= 0) return 0;
   double cores = static_cast<double>(cpu_ns - prev.cpu_ns) / 1e6 / static_cast<double>(wall_ms);

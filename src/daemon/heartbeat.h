@@ -36,6 +36,8 @@ class CpuRate {
  public:
   // Used CPU shares of `name` since its previous sample (or since `started_ms`).
   double Update(const std::string& name, uint64_t cpu_ns, int64_t now_ms, int64_t started_ms);
+  // The same figure as Update, without recording a sample.
+  double Peek(const std::string& name, uint64_t cpu_ns, int64_t now_ms, int64_t started_ms) const;
   void Forget(const std::string& name) { last_.erase(name); }
 
  private:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <random>
 
 #include "archive/include_archive.h"
@@ -50,25 +51,38 @@ Result<std::unique_ptr<LinuxHost>> LinuxHost::Create(LinuxHostOptions opts) {
   }
   std::unique_ptr<LinuxHost> h(new LinuxHost(std::move(opts), std::move(rt)));
   SP_RETURN_IF_ERROR(h->network_.Validate());
+  if (h->opts_.router_access_port > 0) {
+    // Once, up front: creates the bridge if needed and lets services reach the loopback-only router.
+    SP_RETURN_IF_ERROR(EnsureRouterAccess(h->opts_.network.bridge, h->network_.gateway(), h->opts_.router_access_port)
+                           .Annotate("router access for services"));
+  }
   h->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  h->stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (h->epoll_fd_ < 0 || h->stop_fd_ < 0) return Err(Status::FromErrno("epoll/eventfd", errno));
+  h->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (h->epoll_fd_ < 0 || h->wake_fd_ < 0) return Err(Status::FromErrno("epoll/eventfd", errno));
   struct epoll_event ev {};
   ev.events = EPOLLIN;
-  ev.data.fd = h->stop_fd_;
-  ::epoll_ctl(h->epoll_fd_, EPOLL_CTL_ADD, h->stop_fd_, &ev);
+  ev.data.fd = h->wake_fd_;
+  ::epoll_ctl(h->epoll_fd_, EPOLL_CTL_ADD, h->wake_fd_, &ev);
   LinuxHost* raw = h.get();
   h->watcher_ = std::thread([raw] { raw->WatchLoop(); });
   return h;
 }
 
 LinuxHost::~LinuxHost() {
-  uint64_t one = 1;
-  if (stop_fd_ >= 0) (void)!::write(stop_fd_, &one, sizeof one);
-  if (watcher_.joinable()) watcher_.join();
+  StopWatching();
   for (auto& [fd, w] : watched_) ::close(fd);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  if (stop_fd_ >= 0) ::close(stop_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void LinuxHost::StopWatching() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!::write(wake_fd_, &one, sizeof one);
+  if (watcher_.joinable()) watcher_.join();
 }
 
 std::string LinuxHost::ServiceDir(const std::string& name) const { return JoinPath(opts_.services_dir, name); }
@@ -122,12 +136,6 @@ Status LinuxHost::SetUpNetwork(const std::string& name, const ServiceConfig& cfg
     return attached.error().Annotate("network");
   }
   *address = attached->address;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (opts_.router_access_port > 0 && !router_access_ready_) {
-    Status st = EnsureRouterAccess(opts_.network.bridge, network_.gateway(), opts_.router_access_port);
-    if (!st.ok()) return st.Annotate("router access for services");
-    router_access_ready_ = true;
-  }
   return Status::Ok();
 }
 
@@ -165,6 +173,7 @@ Result<Launched> LinuxHost::Launch(const std::string& name, const ServiceConfig&
   std::string address;
   SP_RETURN_IF_ERROR(SetUpNetwork(name, cfg, &spec.netns_path, &address));
   auto fail = [&](Status st) -> Result<Launched> {
+    KillOrphanedMonitor(name);
     (void)runtime_.Delete(name, true);
     TearDownNetwork(name);
     return Err(st);
@@ -193,42 +202,76 @@ Result<Launched> LinuxHost::Launch(const std::string& name, const ServiceConfig&
 
 void LinuxHost::Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) {
   int fd = PidfdOpen(static_cast<pid_t>(monitor_pid));
-  if (fd < 0) {
-    // Already gone: report from the watcher thread, never from the caller's.
-    std::thread([sink, name, monitor_pid] { sink(name, monitor_pid); }).detach();
+  int err = errno;
+  std::lock_guard<std::mutex> lock(mu_);
+  Watched w{name, monitor_pid, std::move(sink)};
+  if (fd >= 0) {
+    watched_[fd] = std::move(w);
+    struct epoll_event ev {};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    watched_[fd] = Watched{name, monitor_pid, std::move(sink)};
+  // Reports always come from the watcher thread, never from the caller's (which holds locks).
+  if (err == ESRCH) {
+    exited_.push_back(std::move(w));  // already gone
+  } else {
+    polled_.push_back(std::move(w));  // out of descriptors or memory: fall back to polling
   }
-  struct epoll_event ev {};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
 }
 
 void LinuxHost::WatchLoop() {
   for (;;) {
     struct epoll_event events[16];
-    int n = ::epoll_wait(epoll_fd_, events, 16, -1);
+    bool polling;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      polling = !polled_.empty();
+    }
+    int n = ::epoll_wait(epoll_fd_, events, 16, polling ? 1000 : -1);
     if (n < 0 && errno == EINTR) continue;
-    for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
-      if (fd == stop_fd_) return;
-      Watched w;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Watched> report;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      for (int i = 0; i < n; ++i) {
+        int fd = events[i].data.fd;
+        if (fd == wake_fd_) {
+          uint64_t v;
+          (void)!::read(wake_fd_, &v, sizeof v);
+          continue;
+        }
         auto it = watched_.find(fd);
         if (it == watched_.end()) continue;
-        w = std::move(it->second);
+        report.push_back(std::move(it->second));
         watched_.erase(it);
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        ::close(fd);
       }
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-      ::close(fd);
-      w.sink(w.name, w.pid);
+      for (auto& w : exited_) report.push_back(std::move(w));
+      exited_.clear();
+      for (auto it = polled_.begin(); it != polled_.end();) {
+        if (::kill(static_cast<pid_t>(it->pid), 0) != 0 && errno == ESRCH) {
+          report.push_back(std::move(*it));
+          it = polled_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
+    for (Watched& w : report) w.sink(w.name, w.pid);
   }
+}
+
+// After a failed launch: a monitor left running (e.g. a launch that timed out) must not outlive it.
+void LinuxHost::KillOrphanedMonitor(const std::string& name) {
+  auto text = ReadFileCapped(JoinPath(ServiceDir(name), "monitor.pid"), 64);
+  if (!text) return;
+  int64_t pid = std::atoll(text->c_str());
+  if (pid > 0 && MonitorAlive(name, pid)) ::kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
 bool LinuxHost::MonitorAlive(const std::string& name, int64_t monitor_pid) {

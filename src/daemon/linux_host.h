@@ -63,6 +63,10 @@ class LinuxHost : public Host {
   Status Remove(const std::string& name) override;
   Result<ServiceUsage> Usage(const std::string& name) override;
 
+  // Stops the watcher thread: no exit is reported after this returns.
+  // Idempotent; the destructor calls it.
+  void StopWatching();
+
   // Removes what the host set up for all services: the router access rule,
   // the bridge, the netns directory mount and this daemon's cgroup parent.
   // REQUIRES: no service runs any more.
@@ -74,6 +78,7 @@ class LinuxHost : public Host {
   Status SetUpNetwork(const std::string& name, const ServiceConfig& cfg, std::string* netns, std::string* address);
   void TearDownNetwork(const std::string& name);
   void WatchLoop();
+  void KillOrphanedMonitor(const std::string& name);
 
   struct Watched {
     std::string name;
@@ -85,10 +90,12 @@ class LinuxHost : public Host {
   OciRuntime runtime_;
   BridgeNetwork network_;
   int epoll_fd_ = -1;
-  int stop_fd_ = -1;
+  int wake_fd_ = -1;
   std::mutex mu_;
   std::map<int, Watched> watched_;  // pidfd -> monitor; GUARDED_BY(mu_)
-  bool router_access_ready_ = false;  // GUARDED_BY(mu_)
+  std::vector<Watched> exited_;     // to report from the watcher thread; GUARDED_BY(mu_)
+  std::vector<Watched> polled_;     // no pidfd could be had: checked every second; GUARDED_BY(mu_)
+  bool stopping_ = false;           // GUARDED_BY(mu_)
   std::thread watcher_;
 };
 

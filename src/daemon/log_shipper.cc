@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "monitor/cri_log.h"
+#include "monitor/log_segments.h"
 #include "util/fs.h"
 
 namespace sp {
@@ -21,41 +23,7 @@ namespace {
 constexpr size_t kReadChunk = 1 << 20;
 constexpr size_t kBatchBytes = 64 << 10;
 
-// Segment numbers present in `dir`, ascending.
-std::vector<int64_t> Segments(const std::string& dir) {
-  std::vector<int64_t> out;
-  auto names = ListDir(dir);
-  if (!names) return out;
-  for (const auto& n : *names) {
-    if (n.size() != 12 || n.compare(8, 4, ".log") != 0) continue;
-    bool digits = true;
-    for (size_t i = 0; i < 8; ++i) digits = digits && std::isdigit(static_cast<unsigned char>(n[i]));
-    if (digits) out.push_back(std::strtoll(n.substr(0, 8).c_str(), nullptr, 10));
-  }
-  return out;
-}
-
-std::string SegmentPath(const std::string& dir, int64_t seg) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%08lld.log", static_cast<long long>(seg));
-  return JoinPath(dir, name);
-}
-
 }  // namespace
-
-bool ParseCriLine(std::string_view line, LogRecord* out) {
-  auto sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return false;
-  auto sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return false;
-  auto sp3 = line.find(' ', sp2 + 1);
-  std::string_view tag = line.substr(sp2 + 1, sp3 == std::string_view::npos ? std::string_view::npos : sp3 - sp2 - 1);
-  if (tag != "F" && tag != "P") return false;
-  out->time = std::string(line.substr(0, sp1));
-  out->stream = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
-  out->text = sp3 == std::string_view::npos ? "" : std::string(line.substr(sp3 + 1));
-  return true;
-}
 
 std::string EncodeLogMessage(const std::string& service, const std::vector<LogRecord>& records) {
   nlohmann::json entries = nlohmann::json::array();
@@ -132,17 +100,18 @@ void LogShipper::HandleEvents() {
 }
 
 void LogShipper::PollLocked(const std::string& name, Tracked& t) {
-  std::vector<int64_t> segs = Segments(t.dir);
-  if (segs.empty()) return;
+  auto listed = ListSegments(t.dir);
+  if (!listed || listed->empty()) return;
+  const std::vector<uint32_t>& segs = *listed;
   int64_t start_seg = t.segment, start_off = t.offset;
   if (t.segment < segs.front()) {  // older segments were rotated away (or nothing shipped yet)
     t.segment = segs.front();
     t.offset = 0;
   }
   for (;;) {
-    std::string path = SegmentPath(t.dir, t.segment);
-    ShipSegment(name, t, path);
-    auto next = std::upper_bound(segs.begin(), segs.end(), t.segment);
+    std::string path = SegmentPath(t.dir, static_cast<uint32_t>(t.segment));
+    if (!ShipSegment(name, t, path)) break;  // publishing failed: try again later
+    auto next = std::upper_bound(segs.begin(), segs.end(), static_cast<uint32_t>(t.segment));
     if (next == segs.end()) break;
     // The monitor has moved on to a newer segment: this one is complete once read to its end.
     struct stat st;
@@ -153,41 +122,54 @@ void LogShipper::PollLocked(const std::string& name, Tracked& t) {
   if (t.segment != start_seg || t.offset != start_off) save_(name, t.segment, t.offset);
 }
 
-int64_t LogShipper::ShipSegment(const std::string& name, Tracked& t, const std::string& path) {
+bool LogShipper::ShipSegment(const std::string& name, Tracked& t, const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  int64_t consumed = 0;
+  if (fd < 0) return true;
+  bool ok = true;
   std::string buf(kReadChunk, '\0');
-  for (;;) {
+  while (ok) {
     ssize_t n = ::pread(fd, buf.data(), buf.size(), t.offset);
     if (n <= 0) break;
     std::string_view data(buf.data(), static_cast<size_t>(n));
     size_t end = data.rfind('\n');
     if (end == std::string_view::npos) break;  // only a partial record so far
     std::vector<LogRecord> batch;
-    size_t batch_bytes = 0;
-    size_t pos = 0;
-    while (pos <= end) {
+    size_t batch_bytes = 0, pos = 0, published_to = 0;
+    std::string committed[2] = {t.partial[0], t.partial[1]};  // partial lines as of published_to
+    auto flush = [&](size_t upto) {
+      if (!batch.empty() && !publish_(name, EncodeLogMessage(name, batch)).ok()) {
+        t.partial[0] = committed[0];  // these records will be read again
+        t.partial[1] = committed[1];
+        return false;
+      }
+      batch.clear();
+      batch_bytes = 0;
+      published_to = upto;
+      committed[0] = t.partial[0];
+      committed[1] = t.partial[1];
+      return true;
+    };
+    while (pos <= end && ok) {
       size_t nl = data.find('\n', pos);
-      LogRecord r;
-      if (ParseCriLine(data.substr(pos, nl - pos), &r)) {
-        batch_bytes += r.text.size() + 64;
-        batch.push_back(std::move(r));
-      }
+      auto rec = ParseCriRecord(data.substr(pos, nl - pos));
       pos = nl + 1;
-      if (batch_bytes >= kBatchBytes) {
-        publish_(name, EncodeLogMessage(name, batch));
-        batch.clear();
-        batch_bytes = 0;
+      if (!rec) continue;  // not a record: skip it
+      std::string& partial = t.partial[rec->stream == LogStream::kStderr ? 1 : 0];
+      if (rec->partial) {
+        partial += rec->text;
+        continue;
       }
+      batch.push_back({rec->time, std::string(LogStreamName(rec->stream)), partial + rec->text});
+      partial.clear();
+      batch_bytes += batch.back().text.size() + 64;
+      if (batch_bytes >= kBatchBytes) ok = flush(pos);
     }
-    if (!batch.empty()) publish_(name, EncodeLogMessage(name, batch));
-    t.offset += static_cast<int64_t>(end + 1);
-    consumed += static_cast<int64_t>(end + 1);
+    if (ok) ok = flush(end + 1);
+    t.offset += static_cast<int64_t>(published_to);
     if (static_cast<size_t>(n) < buf.size()) break;
   }
   ::close(fd);
-  return consumed;
+  return ok;
 }
 
 }  // namespace sp

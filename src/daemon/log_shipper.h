@@ -1,13 +1,14 @@
 // LogShipper: publishes what spawn-monitor writes to a service's log
 // segments on the service's log subject, and remembers how far it got.
 //
-// Segments are <logDir>/NNNNNNNN.log in CRI format, one record per line:
-//   <RFC3339Nano time> <stdout|stderr> <F|P> <text>
-// The shipper reads only whole lines, publishes them in batches and then
-// saves (segment, offset). After a daemon crash it resumes from the saved
-// position, so no line is lost; a batch published just before the crash may
-// be published again (at-least-once). New data is noticed through inotify;
-// PollAll is the safety net.
+// Segments are <logDir>/NNNNNNNN.log in CRI format (monitor/cri_log.h). The
+// shipper reads only whole records, joins the P(artial) chunks of a long
+// line, publishes batches and then saves (segment, offset). A publish that
+// fails stops the round without advancing, so the lines are sent later.
+// After a daemon crash it resumes from the saved position, so no line is
+// lost; a batch published just before the crash may be published again
+// (at-least-once). New data is noticed through inotify; PollAll is the
+// safety net.
 //
 // Thread safety: all methods may be called from any thread; an internal
 // mutex serialises them. The publish and save callbacks run with that
@@ -27,17 +28,15 @@ namespace sp {
 
 struct LogRecord {
   std::string time;
-  std::string stream;
+  std::string stream;  // stdout | stderr | spawnd
   std::string text;
 };
-// Parses one CRI log line (without '\n'); false if it is not one.
-bool ParseCriLine(std::string_view line, LogRecord* out);
 // The JSON payload of a log message (see docs/protocol.md).
 std::string EncodeLogMessage(const std::string& service, const std::vector<LogRecord>& records);
 
 class LogShipper {
  public:
-  using Publish = std::function<void(const std::string& service, const std::string& payload)>;
+  using Publish = std::function<Status(const std::string& service, const std::string& payload)>;
   using SavePosition = std::function<void(const std::string& service, int64_t segment, int64_t offset)>;
 
   LogShipper(Publish publish, SavePosition save);
@@ -60,10 +59,12 @@ class LogShipper {
     int64_t segment = 0;
     int64_t offset = 0;
     int wd = -1;
+    std::string partial[2];  // P chunks of a long line not yet ended, per stream
   };
   void PollLocked(const std::string& name, Tracked& t);
-  // Reads and publishes whole lines of one segment from t.offset; returns bytes consumed.
-  int64_t ShipSegment(const std::string& name, Tracked& t, const std::string& path);
+  // Publishes the whole records of one segment from t.offset on. False if a
+  // publish failed (t.offset then stays at the first unpublished record).
+  bool ShipSegment(const std::string& name, Tracked& t, const std::string& path);
 
   Publish publish_;
   SavePosition save_;

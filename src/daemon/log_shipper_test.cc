@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "monitor/cri_log.h"
+#include "monitor/log_segments.h"
 #include "util/fs.h"
 
 namespace sp {
@@ -20,18 +22,19 @@ class LogShipperTest : public ::testing::Test {
   }
   void TearDown() override { (void)RemoveAll(dir_); }
   void Append(int seg, const std::string& text) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/%08d.log", seg);
-    std::ofstream(dir_ + name, std::ios::app) << text;
+    std::ofstream(SegmentPath(dir_, static_cast<uint32_t>(seg)), std::ios::app) << text;
   }
-  static std::string Rec(const std::string& text, const std::string& stream = "stdout") {
-    return "2026-11-23T11:00:00.000000001Z " + stream + " F " + text + "\n";
+  static std::string Rec(const std::string& text, const std::string& stream = "stdout", bool partial = false) {
+    return FormatCriRecord("2026-11-23T11:00:00.000000001Z", stream == "stderr" ? LogStream::kStderr : LogStream::kStdout,
+                           partial, text);
   }
   std::unique_ptr<LogShipper> Make() {
     return std::make_unique<LogShipper>(
         [this](const std::string& svc, const std::string& payload) {
+          if (fail_publish_) return Status::Unavailable("router down");
           auto j = nlohmann::json::parse(payload);
           for (auto& e : j["entries"]) lines_.push_back(e["stream"].get<std::string>() + ":" + e["text"].get<std::string>());
+          return Status::Ok();
         },
         [this](const std::string&, int64_t seg, int64_t off) {
           seg_ = seg;
@@ -41,34 +44,44 @@ class LogShipperTest : public ::testing::Test {
   std::string dir_;
   std::vector<std::string> lines_;
   int64_t seg_ = 0, off_ = 0;
+  bool fail_publish_ = false;
 };
-
-TEST(CriLine, Parses) {
-  LogRecord r;
-  ASSERT_TRUE(ParseCriLine("2026-11-23T11:00:00Z stderr F hello world", &r));
-  EXPECT_EQ(r.stream, "stderr");
-  EXPECT_EQ(r.text, "hello world");
-  ASSERT_TRUE(ParseCriLine("2026-11-23T11:00:00Z stdout F", &r));
-  EXPECT_EQ(r.text, "");
-  EXPECT_FALSE(ParseCriLine("garbage", &r));
-  EXPECT_FALSE(ParseCriLine("a b X c", &r));
-}
 
 TEST(LogMessage, InvalidUtf8IsReplacedNotFatal) {
   std::string payload = EncodeLogMessage("s", {{"t", "stdout", std::string("bad \xff\xfe bytes")}});
   EXPECT_FALSE(nlohmann::json::parse(payload, nullptr, false).is_discarded());
 }
 
-TEST_F(LogShipperTest, ShipsWholeLinesAndRemembersPosition) {
-  Append(1, Rec("one") + Rec("two", "stderr") + "2026-11-23T11:00:00Z stdout F part");
+TEST_F(LogShipperTest, ShipsWholeRecordsAndRemembersPosition) {
+  std::string half = Rec("partial");
+  Append(1, Rec("one") + Rec("two", "stderr") + half.substr(0, 20));
   auto s = Make();
   s->Track("svc", dir_, 0, 0);
   EXPECT_EQ(lines_, (std::vector<std::string>{"stdout:one", "stderr:two"}));
   EXPECT_EQ(seg_, 1);
   EXPECT_EQ(off_, static_cast<int64_t>(Rec("one").size() + Rec("two", "stderr").size()));
-  Append(1, "ial\n");
+  Append(1, half.substr(20));
   s->Poll("svc");
   EXPECT_EQ(lines_.back(), "stdout:partial");
+}
+
+TEST_F(LogShipperTest, JoinsPartialChunksOfALongLine) {
+  Append(1, Rec("aaa", "stdout", true) + Rec("err", "stderr") + Rec("bbb", "stdout", true) + Rec("ccc"));
+  auto s = Make();
+  s->Track("svc", dir_, 0, 0);
+  EXPECT_EQ(lines_, (std::vector<std::string>{"stderr:err", "stdout:aaabbbccc"}));
+}
+
+TEST_F(LogShipperTest, FailedPublishIsRetriedWithoutLossOrRepeat) {
+  Append(1, Rec("a"));
+  auto s = Make();
+  s->Track("svc", dir_, 0, 0);
+  fail_publish_ = true;
+  Append(1, Rec("x", "stdout", true) + Rec("b"));
+  s->Poll("svc");
+  fail_publish_ = false;
+  s->Poll("svc");
+  EXPECT_EQ(lines_, (std::vector<std::string>{"stdout:a", "stdout:xb"}));
 }
 
 TEST_F(LogShipperTest, FollowsRotationAcrossSegments) {

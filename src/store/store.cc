@@ -135,8 +135,14 @@ Status Store::Exec(const char* sql) {
 }
 
 Status Store::PutLocked(const ServiceRecord& r) {
-  std::string sql = std::string("INSERT OR REPLACE INTO services (") + kServiceColumns +
-                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  std::string sql = std::string("INSERT INTO services (") + kServiceColumns +
+                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                    "config_yaml=excluded.config_yaml, config_file=excluded.config_file, state=excluded.state, "
+                    "instance=excluded.instance, restarts=excluded.restarts, fast_failures=excluded.fast_failures, "
+                    "monitor_pid=excluded.monitor_pid, container_pid=excluded.container_pid, address=excluded.address, "
+                    "created_ms=excluded.created_ms, started_ms=excluded.started_ms, "
+                    "next_start_ms=excluded.next_start_ms, has_exit=excluded.has_exit, exit_code=excluded.exit_code, "
+                    "exit_signal=excluded.exit_signal, exit_oom=excluded.exit_oom, exit_ms=excluded.exit_ms";
   Stmt s(db_, sql.c_str());
   SP_RETURN_IF_ERROR(s.status());
   s.Bind(1, r.name).Bind(2, r.config_yaml).Bind(3, r.config_file).Bind(4, r.state).Bind(5, r.instance);

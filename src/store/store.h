@@ -60,7 +60,9 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
-  // Inserts or replaces the record; appends `event` (if given) in the same transaction.
+  // Inserts the record, or updates every field of an existing one except the
+  // log position (owned by SetLogPosition); appends `event` (if given) in the
+  // same transaction.
   Status Put(const ServiceRecord& rec, const EventRecord* event = nullptr);
   // Deletes the record (events are kept); appends `event` in the same transaction.
   Status Remove(const std::string& name, const EventRecord* event = nullptr);

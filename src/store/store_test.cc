@@ -80,6 +80,11 @@ TEST_F(StoreTest, LogPositionAndSettings) {
   auto got = st->Get("s");
   EXPECT_EQ((*got)->log_segment, 3);
   EXPECT_EQ((*got)->log_offset, 1234);
+  r.state = "exited";  // a later state change does not rewind the shipped position
+  ASSERT_TRUE(st->Put(r).ok());
+  EXPECT_EQ((*st->Get("s"))->log_segment, 3);
+  EXPECT_EQ((*st->Get("s"))->log_offset, 1234);
+  EXPECT_EQ((*st->Get("s"))->state, "exited");
   EXPECT_FALSE(st->GetSetting("daemon.id")->has_value());
   ASSERT_TRUE(st->PutSetting("daemon.id", "abc").ok());
   EXPECT_EQ(**st->GetSetting("daemon.id"), "abc");

@@ -12,6 +12,8 @@ namespace sp {
 namespace {
 
 constexpr Millis kBusyWait{120000};
+// Longer grace periods are clamped: condition_variable waits overflow near the top of the range.
+constexpr Millis kMaxGrace{24LL * 3600 * 1000};
 
 bool HasInstance(const std::string& state) {
   return state == "starting" || state == "running" || state == "stopping" || state == "restarting";
@@ -98,7 +100,7 @@ Status Supervisor::PersistLocked(Entry& e, const std::string& kind, const std::s
   if (kind.empty()) return store_.Put(e.rec);
   EventRecord ev{0, e.rec.name, host_.NowMs(), kind, message};
   Status st = store_.Put(e.rec, &ev);
-  if (listener_) listener_->OnEvent(ev);
+  if (st.ok() && listener_) listener_->OnEvent(ev);  // recorded first, then published
   return st;
 }
 
@@ -107,13 +109,15 @@ void Supervisor::WatchLocked(const Entry& e) {
               [this](const std::string& name, int64_t pid) { OnMonitorExit(name, pid); });
 }
 
-Supervisor::Entry* Supervisor::WaitIdle(Lock& lock, const std::string& name) {
+Result<Supervisor::Entry*> Supervisor::WaitIdle(Lock& lock, const std::string& name) {
   changed_.wait_for(lock, kBusyWait, [&] {
     auto it = services_.find(name);
     return it == services_.end() || !it->second.busy;
   });
   auto it = services_.find(name);
-  if (it == services_.end() || it->second.busy) return nullptr;
+  if (it == services_.end()) return Err(Status::NotFound("no service named \"" + name + "\" on this host"));
+  if (it->second.busy)
+    return Err(Status::Unavailable("service \"" + name + "\" is busy (" + it->second.rec.state + "); try again"));
   return &it->second;
 }
 
@@ -122,13 +126,14 @@ Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
   const std::string name = req.config.name;
   Lock lock(mu_);
   auto it = services_.find(name);
-  if (it != services_.end()) {
-    if (it->second.busy || it->second.rec.state != "exited")
-      return Err(Status::AlreadyExists("service \"" + name + "\" already exists on this host (state " +
-                                       it->second.rec.state + "); stop it first"));
-    services_.erase(it);  // an exited service is replaced; its reservation was already returned
-  }
+  if (it != services_.end() && (it->second.busy || it->second.rec.state != "exited"))
+    return Err(Status::AlreadyExists("service \"" + name + "\" already exists on this host (state " +
+                                     it->second.rec.state + "); stop it first"));
   SP_RETURN_IF_ERROR(pool_.Reserve(name, {req.config.cpu_shares, req.config.memory_mib}));
+  if (it != services_.end()) {  // an exited service is replaced (its reservation was already returned)
+    if (listener_) listener_->OnRemoved(name);
+    services_.erase(it);
+  }
   Entry& e = services_[name];
   e.cfg = req.config;
   e.busy = true;
@@ -140,6 +145,7 @@ Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
   Status st = PersistLocked(e, "deployed",
                             "reserved " + std::to_string(e.cfg.cpu_shares) + " CPU shares and " +
                                 std::to_string(e.cfg.memory_mib) + " MiB memory");
+  if (st.ok()) st = store_.SetLogPosition(name, 0, 0);  // a new deploy starts a new log
   if (st.ok()) {
     lock.unlock();
     st = host_.Prepare(name, req.config, req.files);
@@ -241,33 +247,44 @@ void Supervisor::ScheduleRestartLocked(Entry& e, bool after_failure, const std::
   if (listener_) listener_->Wake();
 }
 
-int64_t Supervisor::Tick() {
+std::vector<std::string> Supervisor::TakeDueStarts(int64_t* next_ms) {
   Lock lock(mu_);
   int64_t now = host_.NowMs();
   std::vector<std::string> due;
-  for (auto& [name, e] : services_) {
-    if (e.rec.state == "backoff" && !e.busy && e.rec.next_start_ms <= now) due.push_back(name);
-  }
-  for (const auto& name : due) {
-    auto it = services_.find(name);
-    if (it == services_.end() || it->second.busy || it->second.rec.state != "backoff") continue;
-    Entry& e = it->second;
-    e.busy = true;
-    e.rec.restarts++;
-    Status st = StartInstance(lock, name);
-    if (!st.ok()) {
-      e.rec.exit_ms = host_.NowMs();
-      e.rec.started_ms = e.rec.exit_ms;
-      ScheduleRestartLocked(e, true, "start failed: " + st.message());
-    }
-  }
   int64_t next = -1;
-  now = host_.NowMs();
   for (auto& [name, e] : services_) {
     if (e.rec.state != "backoff" || e.busy) continue;
-    int64_t wait = std::max<int64_t>(0, e.rec.next_start_ms - now);
-    next = next < 0 ? wait : std::min(next, wait);
+    if (e.rec.next_start_ms <= now) {
+      e.busy = true;  // claimed for StartDue
+      due.push_back(name);
+    } else {
+      int64_t wait = e.rec.next_start_ms - now;
+      next = next < 0 ? wait : std::min(next, wait);
+    }
   }
+  if (next_ms) *next_ms = next;
+  return due;
+}
+
+void Supervisor::StartDue(const std::string& name) {
+  Lock lock(mu_);
+  auto it = services_.find(name);
+  if (it == services_.end()) return;
+  Entry& e = it->second;
+  SP_CHECK(e.busy);
+  e.rec.restarts++;
+  Status st = StartInstance(lock, name);
+  if (!st.ok()) {
+    e.rec.exit_ms = host_.NowMs();
+    e.rec.started_ms = e.rec.exit_ms;
+    ScheduleRestartLocked(e, true, "start failed: " + st.message());
+  }
+}
+
+int64_t Supervisor::Tick() {
+  int64_t next = -1;
+  for (const std::string& name : TakeDueStarts(&next)) StartDue(name);
+  TakeDueStarts(&next);  // what is scheduled now (a failed start may have rescheduled)
   return next;
 }
 
@@ -277,6 +294,7 @@ Status Supervisor::TerminateAndWait(Lock& lock, const std::string& name, int64_t
     return it == services_.end() || it->second.rec.instance != instance || it->second.rec.monitor_pid == 0;
   };
   if (gone()) return Status::Ok();
+  grace = std::min(grace, kMaxGrace);
   (void)host_.Kill(name, SIGTERM);  // an already-exited container reports through its monitor anyway
   if (changed_.wait_for(lock, grace, gone)) return Status::Ok();
   (void)host_.Kill(name, SIGKILL);
@@ -287,8 +305,7 @@ Status Supervisor::TerminateAndWait(Lock& lock, const std::string& name, int64_t
 
 Result<ServiceView> Supervisor::Restart(const std::string& name) {
   Lock lock(mu_);
-  Entry* e = WaitIdle(lock, name);
-  if (!e) return Err(Status::NotFound("no service named \"" + name + "\" on this host"));
+  SP_ASSIGN_OR_RETURN(Entry * e, WaitIdle(lock, name));
   if (e->rec.state == "exited") {
     SP_RETURN_IF_ERROR(pool_.Reserve(name, {e->cfg.cpu_shares, e->cfg.memory_mib}));
   }
@@ -323,8 +340,7 @@ Result<ServiceView> Supervisor::Restart(const std::string& name) {
 
 Status Supervisor::Stop(const std::string& name) {
   Lock lock(mu_);
-  Entry* e = WaitIdle(lock, name);
-  if (!e) return Status::NotFound("no service named \"" + name + "\" on this host");
+  SP_ASSIGN_OR_RETURN(Entry * e, WaitIdle(lock, name));
   if (!HasInstance(e->rec.state)) {
     FinalizeRemovalLocked(name);
     return Status::Ok();
@@ -368,14 +384,24 @@ std::vector<ServiceView> Supervisor::List() {
   return out;
 }
 
+// A stored service whose config this version can no longer read (e.g. after
+// an upgrade) cannot be supervised: end it rather than leave it orphaned.
+void Supervisor::DiscardUnreadableLocked(const ServiceRecord& rec, const Status& why) {
+  if (rec.monitor_pid && host_.MonitorAlive(rec.name, rec.monitor_pid)) (void)host_.Kill(rec.name, SIGKILL);
+  if (HasInstance(rec.state)) (void)host_.CollectExit(rec.name);
+  (void)host_.Remove(rec.name);
+  EventRecord ev{0, rec.name, host_.NowMs(), "failed",
+                 "stored config unreadable, service stopped and removed: " + why.message()};
+  (void)store_.Remove(rec.name, &ev);
+}
+
 Status Supervisor::Recover() {
   Lock lock(mu_);
   SP_ASSIGN_OR_RETURN(std::vector<ServiceRecord> recs, store_.List());
   for (ServiceRecord& rec : recs) {
     auto cfg = ParseServiceConfig(rec.config_yaml, rec.config_file, rec.name);
     if (!cfg) {
-      EventRecord ev{0, rec.name, host_.NowMs(), "failed", "stored config unreadable: " + cfg.error().message()};
-      (void)store_.Remove(rec.name, &ev);
+      DiscardUnreadableLocked(rec, cfg.error());
       continue;
     }
     Entry& e = services_[rec.name];

@@ -9,11 +9,12 @@
 // change is written to the Store with its event, then reported to the
 // listener.
 //
-// Thread safety: all public methods are safe to call concurrently. Long
-// operations (launching, waiting for an exit) do not hold the internal lock;
-// a service being started or stopped is marked busy and other operations on
-// it wait. Listener callbacks are made with the lock held: they must not
-// call back into the Supervisor.
+// Thread safety: all public methods are safe to call concurrently. The long
+// operations (launching, preparing files, waiting for an exit) run without
+// the internal lock: the service is marked busy and other operations on it
+// wait. Short host actions (sending a signal, collecting an exit, removing a
+// service's files) are made with the lock held, and so are listener
+// callbacks: they must not block for long or call back into the Supervisor.
 #pragma once
 
 #include <condition_variable>
@@ -89,8 +90,12 @@ class Supervisor {
   Resources Total();
   Resources Available();
 
-  // Starts services whose backoff has expired. Returns milliseconds until the
+  // Services whose backoff has expired, marked busy: each must then be passed
+  // to StartDue (from any thread). `next_ms` gets the milliseconds until the
   // next due start, or -1 if none is scheduled.
+  std::vector<std::string> TakeDueStarts(int64_t* next_ms);
+  void StartDue(const std::string& name);
+  // TakeDueStarts, then StartDue for each, on this thread. Returns next_ms.
   int64_t Tick();
   // Called (by the Host's watcher) when a monitor process exited.
   void OnMonitorExit(const std::string& name, int64_t monitor_pid);
@@ -110,7 +115,10 @@ class Supervisor {
   void HandleExitLocked(Entry& e);
   void ScheduleRestartLocked(Entry& e, bool after_failure, const std::string& why);
   void FinalizeRemovalLocked(const std::string& name);
-  Entry* WaitIdle(Lock& lock, const std::string& name);
+  // The entry once it is not busy: NotFound if there is none, Unavailable if
+  // it stays busy too long.
+  Result<Entry*> WaitIdle(Lock& lock, const std::string& name);
+  void DiscardUnreadableLocked(const ServiceRecord& rec, const Status& why);
   // Signals the instance and waits until `done` holds; SIGKILL after `grace`.
   Status TerminateAndWait(Lock& lock, const std::string& name, int64_t instance, Millis grace);
   void WatchLocked(const Entry& e);

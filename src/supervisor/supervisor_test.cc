@@ -140,7 +140,8 @@ class SupervisorTest : public ::testing::Test {
   }
   static DeployRequest Req(const std::string& name, const std::string& extra = "", int cpu = 512, int mem = 1024) {
     std::string yaml = "cpuShares: " + std::to_string(cpu) + "\nmemory: " + std::to_string(mem) +
-                       "\nrun: [/bin/sh, -c, 'echo hi']\nstopTimeout: 200ms\n" + extra;
+                       "\nrun: [/bin/sh, -c, 'echo hi']\n" +
+                       (extra.find("stopTimeout") == std::string::npos ? "stopTimeout: 200ms\n" : "") + extra;
     auto cfg = ParseServiceConfig(yaml, "deploy.yaml", name);
     EXPECT_TRUE(cfg) << cfg.error().ToString();
     return DeployRequest{*cfg, yaml, "deploy.yaml", ""};
@@ -353,6 +354,54 @@ TEST_F(SupervisorTest, RecoverAdoptsLiveAndHandlesExitedServices) {
   EXPECT_EQ(sup_->Get("dead")->state, "running");
   host_.Exit("live", ExitStatus{0, 0, false, ""});
   EXPECT_EQ(sup_->Get("live")->state, "exited") << "exits of adopted services are handled";
+}
+
+TEST_F(SupervisorTest, RefusedRedeployKeepsTheExitedService) {
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  host_.Exit("a", ExitStatus{1, 0, false, ""});
+  ASSERT_TRUE(sup_->Deploy(Req("big", "", 2048, 100)));
+  auto v = sup_->Deploy(Req("a"));
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), Code::kResourceExhausted);
+  ASSERT_TRUE(sup_->Get("a")) << "the exited service is still known";
+  EXPECT_EQ(sup_->Get("a")->state, "exited");
+  EXPECT_TRUE(store_->Get("a")->has_value());
+}
+
+TEST_F(SupervisorTest, RedeployOverExitedServiceStartsAFreshLog) {
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  ASSERT_TRUE(store_->SetLogPosition("a", 3, 4096).ok());
+  host_.Exit("a", ExitStatus{1, 0, false, ""});
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  EXPECT_EQ((*store_->Get("a"))->log_segment, 0);
+  EXPECT_EQ((*store_->Get("a"))->log_offset, 0);
+  EXPECT_EQ(listener_.removed, std::vector<std::string>{"a"}) << "the old instance's log is let go first";
+}
+
+TEST_F(SupervisorTest, HugeStopTimeoutStillWaitsForTheExit) {
+  ASSERT_TRUE(sup_->Deploy(Req("a", "stopTimeout: 200000d\n")));
+  ASSERT_TRUE(sup_->Stop("a").ok());
+  ASSERT_EQ(host_.signals.size(), 1u) << "no SIGKILL: the wait must not overflow into an immediate timeout";
+  EXPECT_EQ(host_.signals[0].second, SIGTERM);
+}
+
+TEST_F(SupervisorTest, RecoverEndsAServiceWhoseStoredConfigIsUnreadable) {
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  int64_t pid = host_.CurrentPid("a");
+  auto rec = **store_->Get("a");
+  rec.config_yaml = "cpuShares: [not, a, number]\n";
+  ASSERT_TRUE(store_->Put(rec).ok());
+  sup_.reset();
+  host_.sinks.clear();
+  sup_ = MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  EXPECT_FALSE(sup_->Get("a"));
+  EXPECT_FALSE(store_->Get("a")->has_value());
+  ASSERT_FALSE(host_.signals.empty());
+  EXPECT_EQ(host_.signals.back(), std::make_pair(std::string("a"), SIGKILL));
+  EXPECT_EQ(host_.removed.count("a"), 1u);
+  EXPECT_EQ(host_.collected.back(), "a");
+  (void)pid;
 }
 
 TEST_F(SupervisorTest, ConcurrentStopAndRestartAreSerialised) {
