@@ -74,6 +74,7 @@ struct DeployArgs {
   std::string yaml;       // deploy.yaml text
   std::string file_name;  // for error messages
   std::string files;      // tar.gz of included files (see PackIncludes), may be empty
+  std::string entity;     // .creds text of the entity named by `entity`/`bw2Entity`, or empty
 };
 
 // A heartbeat older than this many periods marks its host or service down.
@@ -105,7 +106,15 @@ class Client {
   explicit Client(std::unique_ptr<Bus> bus);
   Result<nlohmann::json> Call(const std::string& uri, const nlohmann::json& body, Millis timeout);
   std::unique_ptr<Bus> bus_;
+  std::vector<std::string> pub_allow_;  // from the entity's JWT; empty = unrestricted
 };
+
+// The heartbeat filters a scan of `base` uses, given the entity's publish
+// allow list (empty: unrestricted). A restricted entity only asks for what
+// its grants let it read, narrowed to heartbeat subjects.
+std::vector<std::string> ScanFiltersFor(std::string_view base, const std::vector<std::string>& pub_allow);
+// The publish allow list an entity's JWT claims amount to (see client.cc).
+std::vector<std::string> EffectivePubAllow(const nlohmann::json& claims);
 
 // Parses a log message published by a daemon; garbage yields no entries.
 std::vector<LogEntry> ParseLogMessage(std::string_view data);

@@ -72,12 +72,19 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
 int64_t PendingFromAckSubject(const std::string& reply) { return AckToken(reply, 0); }
 int64_t StreamSeqFromAckSubject(const std::string& reply) { return AckToken(reply, 3); }
 
-std::string NewInbox() {
+// A random token for consumer names and inbox suffixes.
+std::string NewToken() {
   natsInbox* inbox = nullptr;
-  natsInbox_Create(&inbox);
+  natsInbox_Create(&inbox);  // "_INBOX.<nuid>"
   std::string s = inbox;
   natsInbox_Destroy(inbox);
-  return s;
+  return s.substr(s.rfind('.') + 1);
+}
+
+// Consumers are created on "$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>": the form a grant can
+// allow for exactly the subjects it covers (auth/grant.h), unlike the bare ".CREATE.<stream>".
+std::string ConsumerCreateSubject(std::string_view stream, const std::string& name, std::string_view filter) {
+  return "$JS.API.CONSUMER.CREATE." + std::string(stream) + "." + name + "." + std::string(filter);
 }
 
 struct NatsInit {
@@ -130,6 +137,7 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& opts) {
   natsOptions_SetTimeout(o, opts.connect_timeout.count());
   natsOptions_SetErrorHandler(o, &BusCallbacks::OnAsyncError, bus.get());
   if (!opts.name.empty()) natsOptions_SetName(o, opts.name.c_str());
+  if (!opts.inbox_prefix.empty()) natsOptions_SetCustomInboxPrefix(o, opts.inbox_prefix.c_str());
   if (opts.reconnect_forever) {
     natsOptions_SetMaxReconnect(o, -1);
     natsOptions_SetRetryOnFailedConnect(o, true, nullptr, nullptr);
@@ -141,6 +149,7 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& opts) {
     natsStatus s = natsOptions_SetUserCredentialsFromFiles(o, opts.creds_file.c_str(), nullptr);
     if (s != NATS_OK) return Err(FromNats(s, "load credentials " + opts.creds_file));
   }
+  if (!opts.inbox_prefix.empty()) bus->inbox_prefix_ = opts.inbox_prefix;
   natsStatus s = natsConnection_Connect(&bus->nc_, o);
   if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // retrying in the background
   if (s != NATS_OK) return Err(FromNats(s, "connect to router " + opts.url));
@@ -148,6 +157,8 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& opts) {
   if (s != NATS_OK) return Err(FromNats(s, "JetStream context"));
   return bus;
 }
+
+std::string Bus::NewInbox() const { return inbox_prefix_ + "." + NewToken(); }
 
 Bus::~Bus() {
   if (js_) jsCtx_Destroy(js_);
@@ -217,6 +228,7 @@ Status Bus::EnsureStream(const StreamSpec& spec) {
   cfg.MaxMsgsPerSubject = spec.max_msgs_per_subject;
   cfg.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_age).count();
   cfg.Storage = spec.memory ? js_MemoryStorage : js_FileStorage;
+  cfg.AllowDirect = spec.allow_direct;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(nullptr, js_, &cfg, nullptr, &jerr);
   if (s != NATS_OK && jerr == JSStreamNameExistErr) s = js_UpdateStream(nullptr, js_, &cfg, nullptr, &jerr);
@@ -234,16 +246,18 @@ Result<std::vector<BusMessage>> Bus::LastPerSubjectOne(std::string_view stream, 
   std::unique_ptr<natsSubscription, void (*)(natsSubscription*)> guard(sub, natsSubscription_Destroy);
   natsSubscription_SetPendingLimits(sub, -1, -1);
 
+  std::string name = NewToken();
   nlohmann::json req = {{"stream_name", stream},
                         {"config",
-                         {{"deliver_subject", inbox},
+                         {{"name", name},
+                          {"deliver_subject", inbox},
                           {"deliver_policy", "last_per_subject"},
                           {"ack_policy", "none"},
                           {"filter_subject", filter},
                           {"mem_storage", true},
                           {"num_replicas", 1},
-                          {"inactive_threshold", int64_t{5'000'000'000}}}}};
-  SP_ASSIGN_OR_RETURN(BusMessage resp, RawRequest("$JS.API.CONSUMER.CREATE." + std::string(stream), req.dump(), timeout));
+                          {"inactive_threshold", int64_t{2'000'000'000}}}}};
+  SP_ASSIGN_OR_RETURN(BusMessage resp, RawRequest(ConsumerCreateSubject(stream, name, filter), req.dump(), timeout));
   nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
   if (info.is_discarded()) return Err(Status::Internal("unreadable JetStream reply"));
   if (!info.is_object()) return Err(Status::Internal("unreadable JetStream reply"));
@@ -255,7 +269,6 @@ Result<std::vector<BusMessage>> Bus::LastPerSubjectOne(std::string_view stream, 
     if (e.is_object() && e.contains("code") && e["code"] == 404) return std::vector<BusMessage>{};  // no stream yet
     return Err(Status::Internal("read " + std::string(stream) + ": " + desc));
   }
-  std::string consumer = JsonString(info, "name");
   int64_t total = JsonInt(info, "num_pending");
   if (info.contains("delivered") && info["delivered"].is_object()) total += JsonInt(info["delivered"], "consumer_seq");
 
@@ -274,10 +287,8 @@ Result<std::vector<BusMessage>> Bus::LastPerSubjectOne(std::string_view stream, 
     out.push_back(std::move(bm));
     if (pending == 0) break;
   }
-  if (!consumer.empty()) {
-    std::string del = "$JS.API.CONSUMER.DELETE." + std::string(stream) + "." + consumer;
-    natsConnection_PublishRequest(nc_, del.c_str(), NewInbox().c_str(), "", 0);  // best effort, no wait
-  }
+  // The consumer is not deleted: a grant does not allow that (it would allow deleting any consumer of
+  // the stream); it goes away by itself once nobody listens (inactive_threshold).
   return out;
 }
 
@@ -321,7 +332,7 @@ Follower::Follower(Bus* bus, std::string stream, std::string filter, Bus::Handle
     : bus_(bus),
       stream_(std::move(stream)),
       filter_(std::move(filter)),
-      inbox_(NewInbox()),
+      inbox_(bus->NewInbox()),
       handler_(std::move(handler)),
       activity_(std::chrono::steady_clock::now()) {}
 
@@ -332,31 +343,24 @@ Follower::~Follower() {
   }
   cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
-  sub_.reset();
-  if (!consumer_.empty()) {
-    std::string del = "$JS.API.CONSUMER.DELETE." + stream_ + "." + consumer_;
-    natsConnection_PublishRequest(bus_->nc_, del.c_str(), NewInbox().c_str(), "", 0);
-    natsConnection_FlushTimeout(bus_->nc_, 500);
-  }
+  sub_.reset();  // the consumer then expires (inactive_threshold): a grant may not delete consumers
 }
 
 Status Follower::CreateConsumer(bool initial) {
   uint64_t start;
-  std::string old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     start = last_seq_ + 1;
-    old = consumer_;
   }
-  if (!old.empty()) {  // the stalled consumer may still exist: remove it, best effort
-    std::string del = "$JS.API.CONSUMER.DELETE." + stream_ + "." + old;
-    natsConnection_PublishRequest(bus_->nc_, del.c_str(), NewInbox().c_str(), "", 0);
-  }
-  nlohmann::json cfg = {{"deliver_subject", inbox_},
+  // A stalled consumer that still exists keeps delivering into the same inbox until it expires;
+  // sequence numbers drop what it sends twice.
+  std::string name = NewToken();
+  nlohmann::json cfg = {{"name", name},
+                        {"deliver_subject", inbox_},
                         {"ack_policy", "none"},
                         {"filter_subject", filter_},
                         {"idle_heartbeat", int64_t{1'000'000'000}},
-                        {"inactive_threshold", int64_t{30'000'000'000}},
+                        {"inactive_threshold", int64_t{5'000'000'000}},
                         {"mem_storage", true},
                         {"num_replicas", 1}};
   if (initial) {
@@ -366,7 +370,8 @@ Status Follower::CreateConsumer(bool initial) {
     cfg["opt_start_seq"] = start;
   }
   nlohmann::json req = {{"stream_name", stream_}, {"config", cfg}};
-  SP_ASSIGN_OR_RETURN(BusMessage resp, bus_->RawRequest("$JS.API.CONSUMER.CREATE." + stream_, req.dump(), Millis(5000)));
+  SP_ASSIGN_OR_RETURN(BusMessage resp,
+                      bus_->RawRequest(ConsumerCreateSubject(stream_, name, filter_), req.dump(), Millis(5000)));
   nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
   if (!info.is_object()) return Status::Internal("unreadable JetStream reply");
   if (info.contains("error")) return Status::Unavailable("follow " + stream_ + ": " + info["error"].dump());
@@ -380,14 +385,24 @@ Status Follower::CreateConsumer(bool initial) {
   return Status::Ok();
 }
 
+// Direct get ("$JS.API.DIRECT.GET.<stream>.<subject>"), which a grant can allow per subject.
 Result<uint64_t> Bus::LastSequence(std::string_view stream, std::string_view subject, Millis timeout) {
-  nlohmann::json req = {{"last_by_subj", subject}};
-  SP_ASSIGN_OR_RETURN(BusMessage resp, RawRequest("$JS.API.STREAM.MSG.GET." + std::string(stream), req.dump(), timeout));
-  nlohmann::json info = nlohmann::json::parse(resp.data, nullptr, false);
-  if (!info.is_object()) return Err(Status::Internal("unreadable JetStream reply"));
-  if (info.contains("error")) return uint64_t{0};  // nothing stored under the subject
-  if (!info.contains("message") || !info["message"].is_object()) return uint64_t{0};
-  return static_cast<uint64_t>(JsonInt(info["message"], "seq"));
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = timeout.count();
+  jsDirectGetMsgOptions dg;
+  jsDirectGetMsgOptions_Init(&dg);
+  std::string subj(subject), name(stream);
+  dg.LastBySubject = subj.c_str();
+  natsMsg* m = nullptr;
+  natsStatus s = js_DirectGetMsg(&m, js_, name.c_str(), &o, &dg);
+  if (s == NATS_NOT_FOUND) return uint64_t{0};  // nothing stored under the subject
+  if (s != NATS_OK) return Err(FromNats(s, "direct get " + subj));
+  const char* seq = nullptr;
+  uint64_t out = 0;
+  if (natsMsgHeader_Get(m, "Nats-Sequence", &seq) == NATS_OK && seq) out = std::strtoull(seq, nullptr, 10);
+  natsMsg_Destroy(m);
+  return out;
 }
 
 Status Follower::CatchUp(Millis timeout) {

@@ -45,6 +45,9 @@ struct BusOptions {
   Millis connect_timeout{5000};
   // Daemons keep reconnecting forever (the router may restart); tools give up.
   bool reconnect_forever = false;
+  // Prefix of this connection's reply subjects; an entity may only read its
+  // own inbox (auth/grant.h InboxPrefix). Empty: the library default.
+  std::string inbox_prefix;
 };
 
 struct StreamSpec {
@@ -53,6 +56,7 @@ struct StreamSpec {
   int64_t max_msgs_per_subject = -1;
   Millis max_age{0};  // 0 = unlimited
   bool memory = false;
+  bool allow_direct = false;  // last message of a subject readable with $JS.API.DIRECT.GET.<stream>.<subject>
 };
 
 class Bus;
@@ -125,8 +129,12 @@ class Bus {
   // Sequence of the last message stored under `subject` in `stream`; 0 if none.
   Result<uint64_t> LastSequence(std::string_view stream, std::string_view subject, Millis timeout);
 
+  // A fresh subject under this connection's inbox prefix.
+  std::string NewInbox() const;
+
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
+  std::string inbox_prefix_ = "_INBOX";
   mutable std::mutex mu_;
   std::string last_async_error_;  // GUARDED_BY(mu_)
 };

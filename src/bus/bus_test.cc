@@ -193,7 +193,7 @@ TEST_F(BusTest, DestroyingASubscriptionWaitsForARunningHandler) {
 }
 
 TEST_F(BusTest, FollowerCatchUpWaitsForStoredMessages) {
-  ASSERT_TRUE(bus_->EnsureStream({"LOGS", {"log.>"}, -1, Millis(0), false}).ok());
+  ASSERT_TRUE(bus_->EnsureStream({"LOGS", {"log.>"}, -1, Millis(0), false, true}).ok());
   std::atomic<int> got{0};
   auto f = bus_->Follow("LOGS", "log.a", [&](BusMessage) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "cli/auth_commands.h"
 #include "cli/commands.h"
 #include "cli/history.h"
 
@@ -88,6 +89,48 @@ int RunSpawnctl(int argc, char** argv) {
   c = app.add_subcommand("deploy-last", "re-run the last deploy command run in this directory");
   c->add_flag("-y,--yes", yes, "do not ask for confirmation");
   c->callback([&] { run = [&](Context&) { return DeployLast(yes, SelfPath(argv[0])); }; });
+
+  // Identity and permissions (docs/security.md).
+  auto* entity = app.add_subcommand("entity", "manage entities (key pairs)");
+  entity->require_subcommand(1);
+  std::string entity_out;
+  auto* entity_new = entity->add_subcommand("new", "make a new entity; prints its public key");
+  entity_new->add_option("-o,--out", entity_out, "file for the entity's secret seed (0600)")->required();
+  entity_new->callback([&] { run = [&](Context&) { return EntityNew(entity_out); }; });
+
+  GrantFlags grant;
+  TimeoutFlag grant_expires;
+  c = app.add_subcommand("grant", "grant an entity permissions on URIs (P = publish, C = consume)");
+  c->add_option("--to", grant.to, "the entity's public key (U...)")->required();
+  c->add_option("--uri", grant.uris, "URI pattern ('*' last = any depth, '+' = one segment); repeatable");
+  c->add_option("--perm", grant.perm, "P, C or PC (default PC)");
+  c->add_option("--expires", grant_expires.text, "validity, e.g. 30d; default: no expiry");
+  c->add_option("-o,--out", grant.out, "creds file to complete (it holds the entity's seed) or JWT file");
+  c->add_option("--signer", grant.signer, "a delegation file (spawnctl delegate) instead of the namespace key");
+  c->add_option("--daemon", grant.daemon, "make a daemon's entity for this base URI instead of URI grants");
+  c->add_option("--name", grant.name, "name recorded in the grant");
+  c->callback([&] {
+    run = [&](Context&) {
+      auto t = grant_expires.Get();
+      if (!t) return Fail(t.error(), "grant");
+      grant.expires = *t;
+      return Grant(grant);
+    };
+  });
+
+  std::string revoke_pub;
+  c = app.add_subcommand("revoke", "revoke every grant of an entity (takes effect at once)");
+  c->add_option("entity", revoke_pub, "the entity's public key (U...)")->required();
+  c->callback([&] { run = [&](Context&) { return Revoke(revoke_pub); }; });
+
+  std::string delegate_uri, delegate_out;
+  c = app.add_subcommand("delegate", "let another entity grant permissions within a URI subtree");
+  c->add_option("--uri", delegate_uri, "the subtree, e.g. oski/spawnpoint/alpha")->required();
+  c->add_option("-o,--out", delegate_out, "file for the delegation (a secret signing key, 0600)")->required();
+  c->callback([&] { run = [&](Context&) { return Delegate(delegate_uri, delegate_out); }; });
+
+  c = app.add_subcommand("router-config", "print the nats-server auth config for this namespace");
+  c->callback([&] { run = [&](Context&) { return RouterConfig(); }; });
 
   struct ServiceCommand {
     const char* name;

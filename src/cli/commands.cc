@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "archive/include_archive.h"
+#include "auth/creds.h"
 #include "bus/bus.h"
 #include "cli/format.h"
 #include "cli/history.h"
@@ -75,7 +76,15 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   if (!uri) return Fail(uri.error(), "deploy");
   auto client = ctx.Connect();
   if (!client) return Fail(client.error(), "deploy");
-  DeployArgs args{cfg->name, *yaml, f.config, *files};
+  DeployArgs args{cfg->name, *yaml, f.config, *files, ""};
+  if (!cfg->entity.empty()) {  // the seed's bw2Entity: a file on this host, injected into the service
+    std::string path = cfg->entity[0] == '/' ? cfg->entity : JoinPath(Dirname(f.config), cfg->entity);
+    auto creds = ReadFileCapped(path, 64 << 10);
+    if (!creds) return Fail(creds.error(), "deploy: entity");
+    auto parsed = ParseCreds(*creds);
+    if (!parsed) return Fail(parsed.error().Annotate(path), "deploy: entity");
+    args.entity = *creds;
+  }
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
   return WithTail(*client, *uri, cfg->name, f.timeout, [&] {
     auto r = (*client)->Deploy(*uri, args, kRequestTimeout);

@@ -2,7 +2,11 @@
 // the Spawnpoint URI hierarchy; replies use the envelope in bus/protocol.h.
 #include "spawnpoint/client.h"
 
+#include <algorithm>
+
 #include "bus/bus.h"
+#include "auth/creds.h"
+#include "auth/grant.h"
 #include "bus/protocol.h"
 #include "uri/uri.h"
 #include "util/base64.h"
@@ -18,8 +22,17 @@ Result<std::unique_ptr<Client>> Client::Connect(const Endpoint& ep) {
   o.url = ep.router;
   o.creds_file = ep.creds;
   o.name = "spawnctl";
+  std::vector<std::string> pub_allow;
+  if (!ep.creds.empty()) {
+    auto creds = ReadCredsFile(ep.creds);
+    if (!creds) return Err(creds.error().Annotate("entity " + ep.creds));
+    o.inbox_prefix = InboxPrefix(creds->key.PublicKey());  // the only inbox this entity may read
+    pub_allow = EffectivePubAllow(creds->claims);
+  }
   SP_ASSIGN_OR_RETURN(auto bus, Bus::Connect(o));
-  return std::unique_ptr<Client>(new Client(std::move(bus)));
+  std::unique_ptr<Client> c(new Client(std::move(bus)));
+  c->pub_allow_ = std::move(pub_allow);
+  return c;
 }
 
 Status Client::Flush(Millis timeout) { return bus_->Flush(timeout); }
@@ -38,6 +51,62 @@ Result<nlohmann::json> Client::Call(const std::string& uri, const nlohmann::json
 }
 
 namespace {
+// "$JS.API.CONSUMER.CREATE.SPAWNPOINT_HEARTBEATS.*.": how grants allow reading heartbeats (auth/grant.h).
+const std::string kHeartbeatCreate = "$JS.API.CONSUMER.CREATE." + std::string(kHeartbeatStream) + ".*.";
+}  // namespace
+
+// The publish allow list in a user JWT's claims. A user issued under a
+// delegation carries no permissions of its own but tags ("root:<subtree
+// subject>", "sub:<relative subject>") from which the scope's template
+// (auth/grant.h) derives them; they are expanded the same way here.
+std::vector<std::string> EffectivePubAllow(const nlohmann::json& claims) {
+  std::vector<std::string> out;
+  if (!claims.is_object() || !claims.contains("nats") || !claims["nats"].is_object()) return out;
+  const auto& n = claims["nats"];
+  if (n.contains("pub") && n["pub"].is_object() && n["pub"].contains("allow") && n["pub"]["allow"].is_array()) {
+    for (const auto& a : n["pub"]["allow"])
+      if (a.is_string()) out.push_back(a.get<std::string>());
+  }
+  if (n.contains("tags") && n["tags"].is_array()) {
+    std::string root;
+    std::vector<std::string> subs;
+    for (const auto& t : n["tags"]) {
+      if (!t.is_string()) continue;
+      std::string tag = t.get<std::string>();
+      if (tag.rfind("root:", 0) == 0) root = tag.substr(5);
+      if (tag.rfind("sub:", 0) == 0) subs.push_back(tag.substr(4));
+    }
+    for (const auto& s : subs)
+      if (!root.empty()) out.push_back(std::string(kHeartbeatCreate) + root + "." + s);
+    if (out.empty() && !subs.empty()) out.push_back("_SP.NOTHING");  // restricted, scope unknown
+  }
+  return out;
+}
+
+std::vector<std::string> ScanFiltersFor(std::string_view base, const std::vector<std::string>& pub_allow) {
+  std::vector<std::string> broad = HeartbeatScanFilters(base);
+  if (pub_allow.empty()) return broad;  // unrestricted
+  std::vector<std::string> out;
+  auto add = [&](std::string f) {
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(std::move(f));
+  };
+  for (const std::string& f : broad) {
+    std::string probe = kHeartbeatCreate.substr(0, kHeartbeatCreate.size() - 2) + "c." + f;  // any consumer name
+    bool whole = std::any_of(pub_allow.begin(), pub_allow.end(),
+                             [&](const std::string& a) { return SubjectMatches(a, probe); });
+    if (whole) {
+      add(f);
+      continue;
+    }
+    for (const std::string& a : pub_allow) {
+      if (a.rfind(kHeartbeatCreate, 0) != 0) continue;
+      if (auto narrowed = IntersectSubjects(a.substr(kHeartbeatCreate.size()), f)) add(*narrowed);
+    }
+  }
+  return out;
+}
+
+namespace {
 Status CheckHostAndName(std::string_view host_uri, std::string_view name) {
   SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
   if (name.empty()) return Status::InvalidArgument("a service name is required (-n)");
@@ -51,6 +120,7 @@ Status CheckHostAndName(std::string_view host_uri, std::string_view name) {
 Result<nlohmann::json> Client::Deploy(std::string_view host_uri, const DeployArgs& args, Millis timeout) {
   SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
   nlohmann::json body = {{"name", args.name}, {"config", args.yaml}, {"configFile", args.file_name}};
+  if (!args.entity.empty()) body["entity"] = args.entity;
   // JSON cannot carry bytes: the archive travels base64-encoded.
   if (!args.files.empty()) body["files"] = EncodeBase64(args.files);
   return Call(SpawnpointUris(std::string(host_uri)).DaemonConfigSlot(), body, timeout);
@@ -82,7 +152,7 @@ Result<std::unique_ptr<Follower>> Client::Tail(std::string_view host_uri, std::s
 
 Result<std::vector<HostStatus>> Client::Scan(std::string_view base, Millis timeout) {
   SP_RETURN_IF_ERROR(ValidateUri(base, "scan URI"));
-  SP_ASSIGN_OR_RETURN(auto msgs, bus_->LastPerSubject(kHeartbeatStream, HeartbeatScanFilters(base), timeout));
+  SP_ASSIGN_OR_RETURN(auto msgs, bus_->LastPerSubject(kHeartbeatStream, ScanFiltersFor(base, pub_allow_), timeout));
   std::vector<std::pair<std::string, std::string>> hbs;
   for (auto& m : msgs) hbs.emplace_back(std::move(m.subject), std::move(m.data));
   return AssembleHosts(hbs, WallClockMs());

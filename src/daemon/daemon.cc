@@ -13,7 +13,9 @@
 #include <chrono>
 #include <random>
 
+#include "auth/creds.h"
 #include "bus/protocol.h"
+#include "daemon/identity.h"
 #include "util/base64.h"
 #include "util/fs.h"
 
@@ -31,10 +33,15 @@ void Log(const std::string& line) {
 }
 
 Permissions FullPermissions() {
-  Permissions p;  // empty allow lists: the router applies no restriction
+  Permissions p;  // empty allow lists: the router applies no restriction (the namespace owner)
   p.allow_responses = false;
   return p;
 }
+
+// Requests come from clients, whose replies go to an inbox. A message without
+// a reply, or with a reply into the JetStream API ("$JS.ACK..." from a
+// consumer someone pointed at a slot), is not a request: it is ignored.
+bool IsClientRequest(const BusMessage& m) { return !m.reply.empty() && m.reply[0] != '$'; }
 
 std::string RandomHex(int bytes) {
   std::random_device rd;
@@ -156,7 +163,9 @@ Status Daemon::StartRouterAndIdentity() {
   SP_RETURN_IF_ERROR(MakeDirs(paths_.auth, 0700));
   SP_ASSIGN_OR_RETURN(Namespace ns, LoadOrCreateNamespace(paths_.auth));
   ns_ = std::make_unique<Namespace>(std::move(ns));
-  SP_RETURN_IF_ERROR(EnsureUserCreds(*ns_, JoinPath(paths_.auth, "daemon.creds"), "spawnd", FullPermissions()));
+  // The daemon's own entity may do only what a daemon needs; minted afresh at every start.
+  SP_ASSIGN_OR_RETURN(std::string daemon_creds, MintDaemonCreds(*ns_, cfg_.path));
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(paths_.auth, "daemon.creds"), daemon_creds, 0600));
   SP_RETURN_IF_ERROR(EnsureUserCreds(*ns_, JoinPath(paths_.auth, "admin.creds"), "admin", FullPermissions()));
   RouterOptions ro;
   ro.dir = paths_.router;
@@ -172,11 +181,12 @@ Status Daemon::ConnectBus() {
   o.creds_file = cfg_.router.empty() ? JoinPath(paths_.auth, "daemon.creds") : cfg_.entity;
   o.name = "spawnd " + cfg_.path;
   o.reconnect_forever = true;
+  SP_ASSIGN_OR_RETURN(o.inbox_prefix, InboxPrefixOfCreds(o.creds_file));
   SP_ASSIGN_OR_RETURN(bus_, Bus::Connect(o));
   SP_RETURN_IF_ERROR(bus_->Flush(Millis(10000)));
-  StreamSpec hb{std::string(kHeartbeatStream), HeartbeatStreamSubjects(), 1, kHeartbeatKeep, false};
+  StreamSpec hb{std::string(kHeartbeatStream), HeartbeatStreamSubjects(), 1, kHeartbeatKeep, false, true};
   SP_RETURN_IF_ERROR(bus_->EnsureStream(hb));
-  StreamSpec logs{std::string(kLogStream), LogStreamSubjects(), kLogMessagesKept, kLogKeep, false};
+  StreamSpec logs{std::string(kLogStream), LogStreamSubjects(), kLogMessagesKept, kLogKeep, false, true};
   return bus_->EnsureStream(logs);
 }
 
@@ -210,6 +220,12 @@ Status Daemon::CreateHostAndSupervisor() {
   ho.base_uri = cfg_.path;
   ho.log_max_bytes = cfg_.log_max_bytes;
   ho.log_max_files = cfg_.log_max_files;
+  if (ns_) {
+    ho.mint_service_creds = [this](const std::string& service) {
+      std::lock_guard<std::mutex> lock(ns_mu_);
+      return MintServiceCreds(*ns_, cfg_.path, service);
+    };
+  }
   if (router_) {
     BridgeNetwork probe(ho.network);
     SP_RETURN_IF_ERROR(probe.Validate());
@@ -257,6 +273,7 @@ void Daemon::Reply(const BusMessage& msg, const std::string& payload) {
 }
 
 void Daemon::HandleDeploy(const BusMessage& msg) {
+  if (!IsClientRequest(msg)) return;
   auto fail = [&](const Status& st) {
     Log("deploy refused: " + st.message());
     Reply(msg, EncodeReply(st));
@@ -271,13 +288,19 @@ void Daemon::HandleDeploy(const BusMessage& msg) {
   if (!cfg) return fail(cfg.error());
   auto files = DecodeBase64(str("files"));
   if (!files) return fail(files.error().Annotate("deploy request: files"));
-  auto view = supervisor_->Deploy(DeployRequest{*cfg, str("config"), file, std::move(*files)});
+  std::string entity = str("entity");
+  if (!entity.empty()) {
+    auto creds = ParseCreds(entity);
+    if (!creds) return fail(creds.error().Annotate("deploy request: entity"));
+  }
+  auto view = supervisor_->Deploy(DeployRequest{*cfg, str("config"), file, std::move(*files), std::move(entity)});
   if (!view) return fail(view.error());
   Log("deployed " + view->name + " (pid " + std::to_string(view->pid) + ")");
   Reply(msg, EncodeReply(Describe(*view, false)));
 }
 
 void Daemon::HandleServiceSlot(const BusMessage& msg) {
+  if (!IsClientRequest(msg)) return;
   // <prefix><service>.i%2Espawnable.slot.<kind>
   std::string rest = msg.subject.substr(service_slot_prefix_.size());
   auto dot = rest.find('.');
@@ -435,6 +458,21 @@ void Daemon::PublishHeartbeats(bool all) {
   (void)bus_->Publish(UriToSubject(uris_.DaemonHeartbeat()), payload);
 }
 
+// SIGHUP: the namespace changed on disk (spawnctl revoke, delegate): reload it
+// and make the router apply it (revoked entities are cut off at once).
+void Daemon::ReloadIdentities() {
+  if (!router_) return;
+  auto ns = LoadOrCreateNamespace(paths_.auth);
+  if (!ns) {
+    Log("reload: " + ns.error().message());
+    return;
+  }
+  std::lock_guard<std::mutex> lock(ns_mu_);
+  *ns_ = std::move(*ns);
+  Status st = router_->Reload(*ns_);
+  Log(st.ok() ? "reload: router reloaded the namespace" : "reload: " + st.message());
+}
+
 void Daemon::CheckRouter() {
   if (!router_ || router_->Alive()) return;
   Log("router (nats-server) exited; restarting it on " + router_->url());
@@ -473,11 +511,14 @@ Status Daemon::Run() {
       int fd = events[i].data.fd;
       if (fd == signal_fd_) {
         struct signalfd_siginfo si;
-        if (::read(signal_fd_, &si, sizeof si) == sizeof si && si.ssi_signo != SIGHUP) {
-          Log("signal " + std::to_string(si.ssi_signo) + ": exiting; services keep running");
-          ::close(ep);
-          return Status::Ok();
+        if (::read(signal_fd_, &si, sizeof si) != sizeof si) continue;
+        if (si.ssi_signo == SIGHUP) {
+          ReloadIdentities();
+          continue;
         }
+        Log("signal " + std::to_string(si.ssi_signo) + ": exiting; services keep running");
+        ::close(ep);
+        return Status::Ok();
       } else if (fd == shipper_->fd()) {
         shipper_->HandleEvents();
       } else if (fd == wake_fd_) {

@@ -78,6 +78,7 @@ class Daemon : public SupervisorListener {
   void PurgeRemovedHeartbeats();
   void StartDueServices(int64_t* next_ms);
   void CheckRouter();
+  void ReloadIdentities();
 
   DaemonConfig cfg_;
   DaemonPaths paths_;
@@ -90,6 +91,7 @@ class Daemon : public SupervisorListener {
   int signal_fd_ = -1;
 
   std::unique_ptr<Store> store_;
+  std::mutex ns_mu_;                 // guards *ns_ against a reload while minting
   std::unique_ptr<Namespace> ns_;
   std::unique_ptr<EmbeddedRouter> router_;
   std::string router_url_;

@@ -28,6 +28,7 @@ namespace sp {
 namespace {
 
 constexpr const char* kInitPath = "/.spawnpoint/init";
+constexpr const char* kEntityFile = "entity.key";
 constexpr Millis kLaunchTimeout{30000};
 constexpr int64_t kPidsLimit = 4096;
 
@@ -100,13 +101,25 @@ double LinuxHost::Random() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) {
+Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
+                          std::string_view entity) {
   std::string dir = ServiceDir(name);
   SP_RETURN_IF_ERROR(RemoveAll(dir));  // a redeploy starts from a clean directory (volumes are elsewhere)
-  SP_RETURN_IF_ERROR(MakeDirs(JoinPath(dir, "data"), 0755));
+  std::string data = JoinPath(dir, "data");
+  SP_RETURN_IF_ERROR(MakeDirs(data, 0755));
   SP_RETURN_IF_ERROR(MakeDirs(LogDir(name), 0700));
   for (const std::string& v : cfg.volumes) SP_RETURN_IF_ERROR(MakeDirs(JoinPath(opts_.volumes_dir, v), 0755));
-  if (!files.empty()) SP_RETURN_IF_ERROR(UnpackIncludes(files, JoinPath(dir, "data")).Annotate("included files"));
+  if (!files.empty()) SP_RETURN_IF_ERROR(UnpackIncludes(files, data).Annotate("included files"));
+  // The entity goes in last, so an included file of the same name cannot replace it.
+  std::string creds(entity);
+  if (creds.empty() && opts_.mint_service_creds) {
+    SP_ASSIGN_OR_RETURN(creds, opts_.mint_service_creds(name));
+  }
+  if (!creds.empty()) {
+    std::string path = JoinPath(data, kEntityFile);
+    ::unlink(path.c_str());  // whatever an archive put there (even a symlink) is replaced, never followed
+    SP_RETURN_IF_ERROR(WriteFileAtomic(path, creds, 0600).Annotate("service entity"));
+  }
   return Status::Ok();
 }
 
@@ -121,6 +134,10 @@ Result<std::vector<std::string>> LinuxHost::ContainerEnv(const std::string& name
   env["SPAWNPOINT_HOST_URI"] = opts_.base_uri;
   env["SPAWNPOINT_URI"] = opts_.base_uri + "/s.spawnpoint/" + name + "/i.spawnable";
   if (!opts_.service_router_url.empty()) env["SPAWNPOINT_ROUTER"] = opts_.service_router_url;
+  if (PathExists(JoinPath(JoinPath(ServiceDir(name), "data"), kEntityFile))) {
+    env["SPAWNPOINT_ENTITY"] = std::string("/srv/spawnpoint/") + kEntityFile;
+    env["BW2_DEFAULT_ENTITY"] = env["SPAWNPOINT_ENTITY"];  // the seed's name for it
+  }
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;

@@ -13,6 +13,7 @@
 // table is guarded by a mutex.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,9 @@ struct LinuxHostOptions {
   int router_access_port = 0;  // > 0: DNAT <gateway>:port to 127.0.0.1:port on the bridge
   int64_t log_max_bytes = 10 << 20;
   int64_t log_max_files = 5;
+  // Mints the .creds of a service's own entity (empty: services get none,
+  // e.g. a daemon joining an external router without a signer).
+  std::function<Result<std::string>(const std::string& service)> mint_service_creds;
 };
 
 class LinuxHost : public Host {
@@ -54,7 +58,8 @@ class LinuxHost : public Host {
 
   int64_t NowMs() override;
   double Random() override;
-  Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) override;
+  Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
+                 std::string_view entity) override;
   Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
   void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override;
   bool MonitorAlive(const std::string& name, int64_t monitor_pid) override;

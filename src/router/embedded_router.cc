@@ -2,6 +2,8 @@
 // nats-server and polls until it accepts connections.
 #include "router/embedded_router.h"
 
+#include <signal.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -90,6 +92,26 @@ EmbeddedRouter::~EmbeddedRouter() {
   (void)StopLocked();
 }
 
+std::string EmbeddedRouter::RenderConfig(const RouterOptions& opts, const ListenAddress& addr, const Namespace& ns) {
+  ServerConfig config{.server_name = opts.server_name,
+                      .listen = addr,
+                      .max_payload = opts.max_payload,
+                      .store_dir = opts.dir,  // nats-server keeps its store in <store_dir>/jetstream
+                      .pid_file = JoinPath(opts.dir, "nats-server.pid"),
+                      .log_file = JoinPath(opts.dir, "nats-server.log"),
+                      .auth = RouterAuthConfig(ns)};
+  return RenderServerConfig(config);
+}
+
+Status EmbeddedRouter::Reload(const Namespace& ns) {
+  std::lock_guard lock(mu_);
+  config_text_ = RenderConfig(opts_, addr_, ns);
+  SP_RETURN_IF_ERROR(WriteFileAtomic(Path("nats-server.conf"), config_text_, 0600));
+  if (pid_ <= 0) return Status::Ok();  // the next launch reads the new file
+  if (::kill(pid_, SIGHUP) != 0) return Status::FromErrno("signal router to reload", errno);
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<EmbeddedRouter>> EmbeddedRouter::Start(const RouterOptions& opts,
                                                               const Namespace& ns) {
   if (opts.dir.empty()) return Err(Status::InvalidArgument("embedded router: no directory given"));
@@ -98,14 +120,7 @@ Result<std::unique_ptr<EmbeddedRouter>> EmbeddedRouter::Start(const RouterOption
   if (!binary) return Err(binary.error().Annotate("embedded router (install the nats-server package)"));
   SP_ASSIGN_OR_RETURN(ListenAddress addr, ResolveRouterAddress(JoinPath(opts.dir, "address"), opts.listen,
                                                                opts.prefer_listen_port_only));
-  ServerConfig config{.server_name = opts.server_name,
-                      .listen = addr,
-                      .max_payload = opts.max_payload,
-                      .store_dir = opts.dir,  // nats-server keeps its store in <store_dir>/jetstream
-                      .pid_file = JoinPath(opts.dir, "nats-server.pid"),
-                      .log_file = JoinPath(opts.dir, "nats-server.log"),
-                      .auth = RouterAuthConfig(ns)};
-  std::unique_ptr<EmbeddedRouter> router(new EmbeddedRouter(opts, addr, *binary, RenderServerConfig(config)));
+  std::unique_ptr<EmbeddedRouter> router(new EmbeddedRouter(opts, addr, *binary, RenderConfig(opts, addr, ns)));
   std::lock_guard lock(router->mu_);
   Status launched = router->LaunchLocked();
   if (!launched.ok()) return Err(launched.Annotate("start embedded router"));

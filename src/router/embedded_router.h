@@ -64,6 +64,10 @@ class EmbeddedRouter {
   Status Restart();
   // SIGTERM, then SIGKILL after 5 s. Idempotent.
   Status Stop();
+  // Rewrites the config from `ns` (new revocations, signing keys) and makes
+  // the running server reload it (SIGHUP): connected clients whose JWT is
+  // now revoked are cut off within milliseconds; others are not disturbed.
+  Status Reload(const Namespace& ns);
 
  private:
   EmbeddedRouter(RouterOptions opts, ListenAddress addr, std::string binary, std::string config_text);
@@ -75,7 +79,8 @@ class EmbeddedRouter {
   const RouterOptions opts_;
   const ListenAddress addr_;
   const std::string binary_;       // absolute path
-  const std::string config_text_;  // rewritten to the config file on every launch
+  static std::string RenderConfig(const RouterOptions& opts, const ListenAddress& addr, const Namespace& ns);
+  std::string config_text_;  // GUARDED_BY(mu_); rewritten to the config file on every launch
   mutable std::mutex mu_;
   pid_t pid_ = -1;
 };

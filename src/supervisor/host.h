@@ -44,9 +44,12 @@ class Host {
   virtual int64_t NowMs() = 0;  // wall clock, milliseconds since the epoch
   virtual double Random() = 0;  // uniform in [0, 1)
 
-  // Creates the service's directories and volumes and unpacks the included
-  // files (a tar.gz, may be empty). Called once per deploy.
-  virtual Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files) = 0;
+  // Creates the service's directories and volumes, unpacks the included
+  // files (a tar.gz, may be empty) and installs the service's entity (the
+  // .creds given with the deploy, or a newly minted one when empty). Called
+  // once per deploy.
+  virtual Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
+                         std::string_view entity) = 0;
   // Starts instance `instance` of the service; returns when its process runs.
   virtual Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) = 0;
   // Reports the monitor's exit through `sink` (also if it already exited).

@@ -51,8 +51,6 @@ Status CheckDeployable(const ServiceConfig& cfg, const SupervisorOptions& opts) 
   if (!cfg.source.empty()) return Status::Unimplemented("source: cloning sources is not supported yet");
   if (!cfg.build.empty()) return Status::Unimplemented("build: build steps are not supported yet");
   if (!cfg.ports.empty()) return Status::Unimplemented("ports: published ports are not supported yet");
-  if (!cfg.entity.empty())
-    return Status::Unimplemented("entity/bw2Entity: injecting an entity into a service is not supported yet");
   if (cfg.use_host_net && !opts.enable_host_networking)
     return Status::PermissionDenied(
         "useHostNet: this daemon does not allow host networking (enableHostNetworking is false in its config)");
@@ -148,7 +146,7 @@ Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
   if (st.ok()) st = store_.SetLogPosition(name, 0, 0);  // a new deploy starts a new log
   if (st.ok()) {
     lock.unlock();
-    st = host_.Prepare(name, req.config, req.files);
+    st = host_.Prepare(name, req.config, req.files, req.entity);
     lock.lock();
   }
   if (st.ok()) st = StartInstance(lock, name);

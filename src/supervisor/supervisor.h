@@ -69,6 +69,7 @@ struct DeployRequest {
   std::string yaml;       // the deploy.yaml text, kept to re-read the config after a restart
   std::string file_name;  // for messages
   std::string files;      // tar.gz of includedFiles/includedDirectories, may be empty
+  std::string entity;     // .creds of the entity named by `entity`/`bw2Entity`, or empty
 };
 
 // Refuses what this version cannot do, or what the daemon does not allow.

@@ -21,7 +21,8 @@ class FakeHost : public Host {
   ~FakeHost() override { JoinAll(); }
   int64_t NowMs() override { return now_ms; }
   double Random() override { return 0.5; }
-  Status Prepare(const std::string& name, const ServiceConfig&, std::string_view files) override {
+  Status Prepare(const std::string& name, const ServiceConfig&, std::string_view files,
+                 std::string_view entity) override {
     std::lock_guard<std::mutex> l(mu);
     prepared.insert(name);
     return Status::Ok();
@@ -144,7 +145,7 @@ class SupervisorTest : public ::testing::Test {
                        (extra.find("stopTimeout") == std::string::npos ? "stopTimeout: 200ms\n" : "") + extra;
     auto cfg = ParseServiceConfig(yaml, "deploy.yaml", name);
     EXPECT_TRUE(cfg) << cfg.error().ToString();
-    return DeployRequest{*cfg, yaml, "deploy.yaml", ""};
+    return DeployRequest{*cfg, yaml, "deploy.yaml", "", ""};
   }
 
   std::string dir_;

@@ -40,7 +40,10 @@ Result<std::string> ReadFile(const std::string& path) { return ReadFileCapped(pa
 
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // The directory may hold files written by someone else (a service's data dir): never follow a
+  // symlink planted under the temporary name, never write into a file that was already there.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::FromErrno("create " + tmp, errno);
   ::fchmod(fd, mode);  // umask must not widen or narrow what the caller asked for
   size_t off = 0;

@@ -2,7 +2,8 @@
 //
 // WriteFileAtomic writes to a temporary file in the same directory, fsyncs
 // and renames it over the target, so readers see the old or the new content,
-// never a torn file. All functions are thread-safe (no shared state).
+// never a torn file. It never follows a symlink (neither at the temporary
+// name nor at the target, which rename replaces). All functions are thread-safe (no shared state).
 #pragma once
 
 #include <sys/types.h>
