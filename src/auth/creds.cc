@@ -93,4 +93,38 @@ Result<Creds> ReadCredsFile(const std::string& path) {
   return creds;
 }
 
+Status WriteCredsFile(const std::string& path, std::string_view jwt, std::string_view seed) {
+  std::string text = FormatCreds(jwt, seed);
+  Status written = WriteFileAtomic(path, text, 0600);
+  sodium_memzero(text.data(), text.size());
+  return written;
+}
+
+Status WriteSeedFile(const std::string& path, const KeyPair& key) {
+  if (key.type() != KeyType::kUser)
+    return Status::InvalidArgument("seed file " + path + ": expected a user key, got an " +
+                                   std::string(KeyTypeName(key.type())) + " key");
+  std::string text = "-----BEGIN USER NKEY SEED-----\n" + key.Seed() +
+                     "\n------END USER NKEY SEED------\n\n"
+                     "NKEY seed of a Spawnpoint entity (" +
+                     key.PublicKey() + "). It proves the entity's identity: keep it secret.\n";
+  Status written = WriteFileAtomic(path, text, 0600);
+  sodium_memzero(text.data(), text.size());
+  return written;
+}
+
+Result<KeyPair> ReadSeedFile(const std::string& path) {
+  SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, kMaxCredsSize));
+  auto seed = Block(SplitLines(text), "USER NKEY SEED");
+  sodium_memzero(text.data(), text.size());
+  if (!seed) return Err(seed.error().Annotate(path));
+  auto key = KeyPair::FromSeed(*seed);
+  sodium_memzero(seed->data(), seed->size());
+  if (!key) return Err(key.error().Annotate(path));
+  if (key->type() != KeyType::kUser)
+    return Err(Status::InvalidArgument(path + ": the seed is an " + std::string(KeyTypeName(key->type())) +
+                                       " seed, expected a user seed (SU...)"));
+  return key;
+}
+
 }  // namespace sp

@@ -9,7 +9,8 @@
 //   <seed>
 //   ------END USER NKEY SEED------
 //
-// A creds file is a secret (it holds the seed): write it 0600, never log it.
+// A seed-only file (an entity that has no grant yet) holds just the seed
+// block. A creds file is a secret (it holds the seed): write it 0600, never log it.
 // Parsing treats the text as untrusted: any damage is InvalidArgument with a
 // message naming what was wrong, never a crash, and never echoes the seed.
 // All functions are thread-safe.
@@ -40,5 +41,16 @@ Result<Creds> ParseCreds(std::string_view text);
 
 // Reads and parses a .creds file (at most 1 MiB); errors name the path.
 Result<Creds> ReadCredsFile(const std::string& path);
+
+// Writes FormatCreds(jwt, seed) to `path`, 0600, atomically.
+Status WriteCredsFile(const std::string& path, std::string_view jwt, std::string_view seed);
+
+// An entity without a grant yet: a file with only the "USER NKEY SEED"
+// block, 0600, written atomically. InvalidArgument unless `key` is a user key.
+Status WriteSeedFile(const std::string& path, const KeyPair& key);
+// The user key pair of a seed-only file or of a full .creds file (its JWT is
+// neither needed nor checked, so an expired or revoked creds file still
+// yields its key). Errors name the path, never the seed.
+Result<KeyPair> ReadSeedFile(const std::string& path);
 
 }  // namespace sp

@@ -94,5 +94,74 @@ TEST(CredsTest, ReadCredsFileNamesThePath) {
   ASSERT_TRUE(RemoveAll(dir).ok());
 }
 
+class CredsFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/sp-creds-XXXXXX";
+    dir_ = ::mkdtemp(dir_template);
+  }
+  void TearDown() override { ASSERT_TRUE(RemoveAll(dir_).ok()); }
+  static mode_t Mode(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  }
+  std::string dir_;
+};
+
+TEST_F(CredsFileTest, WriteCredsFileIs0600AndParses) {
+  User u;
+  std::string path = JoinPath(dir_, "u.creds");
+  ASSERT_TRUE(WriteCredsFile(path, u.jwt, u.user.Seed()).ok());
+  EXPECT_EQ(Mode(path), 0600u);
+  auto creds = ReadCredsFile(path);
+  ASSERT_TRUE(creds) << creds.error().ToString();
+  EXPECT_EQ(creds->jwt, u.jwt);
+}
+
+TEST_F(CredsFileTest, SeedFileHoldsOnlyTheSeedBlockAndRoundTrips) {
+  User u;
+  std::string path = JoinPath(dir_, "entity.seed");
+  ASSERT_TRUE(WriteSeedFile(path, u.user).ok());
+  EXPECT_EQ(Mode(path), 0600u);
+  std::string text = *ReadFile(path);
+  EXPECT_NE(text.find("-----BEGIN USER NKEY SEED-----\n" + u.user.Seed() + "\n------END USER NKEY SEED------"),
+            std::string::npos);
+  EXPECT_EQ(text.find("NATS USER JWT"), std::string::npos);
+  auto key = ReadSeedFile(path);
+  ASSERT_TRUE(key) << key.error().ToString();
+  EXPECT_EQ(key->PublicKey(), u.user.PublicKey());
+}
+
+TEST_F(CredsFileTest, ReadSeedFileAcceptsFullCredsEvenExpired) {
+  User u;
+  std::string jwt = *UserJwt(u.account, u.user.PublicKey(), "old", {}, 1000);
+  std::string path = JoinPath(dir_, "old.creds");
+  ASSERT_TRUE(WriteCredsFile(path, jwt, u.user.Seed()).ok());
+  auto key = ReadSeedFile(path);
+  ASSERT_TRUE(key) << key.error().ToString();
+  EXPECT_EQ(key->PublicKey(), u.user.PublicKey());
+}
+
+TEST_F(CredsFileTest, SeedFilesRefuseNonUserKeysAndDamage) {
+  User u;
+  EXPECT_EQ(WriteSeedFile(JoinPath(dir_, "acct.seed"), u.account).code(), Code::kInvalidArgument);
+  EXPECT_FALSE(PathExists(JoinPath(dir_, "acct.seed")));
+  std::string path = JoinPath(dir_, "bad.seed");
+  const std::string account_seed = u.account.Seed();
+  for (const std::string& text :
+       {std::string("junk"), std::string("-----BEGIN USER NKEY SEED-----\nSUNOTASEED\n------END USER NKEY SEED------\n"),
+        "-----BEGIN USER NKEY SEED-----\n" + account_seed + "\n------END USER NKEY SEED------\n",
+        std::string("-----BEGIN USER NKEY SEED-----\n")}) {
+    ASSERT_TRUE(WriteFileAtomic(path, text, 0600).ok());
+    auto key = ReadSeedFile(path);
+    ASSERT_FALSE(key) << text;
+    EXPECT_EQ(key.error().code(), Code::kInvalidArgument);
+    EXPECT_NE(key.error().message().find(path), std::string::npos);
+    EXPECT_EQ(key.error().message().find(account_seed), std::string::npos);
+  }
+  EXPECT_EQ(ReadSeedFile(JoinPath(dir_, "missing")).error().code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace sp
