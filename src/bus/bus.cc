@@ -123,6 +123,7 @@ struct BusCallbacks {
     natsConnection_GetLastError(nc, &text);
     std::lock_guard<std::mutex> lock(bus->mu_);
     bus->last_async_error_ = text && *text ? text : natsStatus_GetText(err);
+    bus->async_errors_++;
   }
 };
 
@@ -182,22 +183,45 @@ Status Bus::Publish(std::string_view subject, std::string_view data) {
                   "publish " + subj);
 }
 
+// A request on its own inbox subscription, so that a refusal by the router
+// (reported asynchronously as a permissions violation naming the subject)
+// ends the wait at once instead of after the whole timeout.
 Result<BusMessage> Bus::RawRequest(std::string_view subject, std::string_view data, Millis timeout) {
   std::string subj(subject);
-  natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, nc_, subj.c_str(), data.data(), static_cast<int>(data.size()),
-                                        timeout.count());
-  if (s != NATS_OK) {
-    std::string async = LastAsyncError();
-    if (s == NATS_TIMEOUT && async.find("Permissions Violation") != std::string::npos &&
-        async.find(subj) != std::string::npos) {
-      return Err(Status::PermissionDenied("the router refused publishing to " + subj + ": " + async));
-    }
-    return Err(FromNats(s, "request on " + subj));
+  std::string inbox = NewInbox();
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_SubscribeSync(&sub, nc_, inbox.c_str());
+  if (s != NATS_OK) return Err(FromNats(s, "subscribe " + inbox));
+  std::unique_ptr<natsSubscription, void (*)(natsSubscription*)> guard(sub, natsSubscription_Destroy);
+  natsSubscription_AutoUnsubscribe(sub, 1);
+  uint64_t errors_before;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    errors_before = async_errors_;
   }
-  BusMessage m = ToMessage(reply);
-  natsMsg_Destroy(reply);
-  return m;
+  s = natsConnection_PublishRequest(nc_, subj.c_str(), inbox.c_str(), data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) return Err(FromNats(s, "request on " + subj));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    natsMsg* reply = nullptr;
+    s = natsSubscription_NextMsg(&reply, sub, 25);
+    if (s == NATS_OK) {
+      bool no_responders = natsMsg_IsNoResponders(reply);
+      BusMessage m = ToMessage(reply);
+      natsMsg_Destroy(reply);
+      if (no_responders) return Err(Status::Unavailable("request on " + subj + ": no responders"));
+      return m;
+    }
+    if (s != NATS_TIMEOUT) return Err(FromNats(s, "request on " + subj));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (async_errors_ != errors_before && last_async_error_.find("Permissions Violation") != std::string::npos &&
+          last_async_error_.find("\"" + subj + "\"") != std::string::npos)
+        return Err(Status::PermissionDenied("the router refused publishing to " + subj + ": " + last_async_error_));
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Err(Status::DeadlineExceeded("request on " + subj + ": no reply within " + FormatDuration(timeout)));
+  }
 }
 
 Result<BusMessage> Bus::Request(std::string_view subject, std::string_view data, Millis timeout) {

@@ -137,6 +137,7 @@ class Bus {
   std::string inbox_prefix_ = "_INBOX";
   mutable std::mutex mu_;
   std::string last_async_error_;  // GUARDED_BY(mu_)
+  uint64_t async_errors_ = 0;     // GUARDED_BY(mu_): how many so far, so a waiter sees new ones
 };
 
 }  // namespace sp
