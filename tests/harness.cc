@@ -118,6 +118,7 @@ CommandResult TestDaemon::Spawnctl(const std::vector<std::string>& args, Millis 
   CommandOptions o;
   o.env["SPAWNPOINT_STATE_DIR"] = state_dir_;
   o.env["SPAWNCTL_HISTORY_FILE"] = root_ + "/history";
+  if (!settings_.spawnctl_entity.empty()) o.env["SPAWNPOINT_ENTITY"] = settings_.spawnctl_entity;
   o.timeout = timeout;
   auto r = RunCommand(argv, o);
   if (!r) return CommandResult{-1, 0, "", r.error().ToString()};
@@ -141,6 +142,7 @@ pid_t TestDaemon::SpawnctlBackground(const std::vector<std::string>& args, const
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::setenv("SPAWNPOINT_STATE_DIR", state_dir_.c_str(), 1);
+    if (!settings_.spawnctl_entity.empty()) ::setenv("SPAWNPOINT_ENTITY", settings_.spawnctl_entity.c_str(), 1);
     std::vector<std::string> argv = {BinDir() + "/spawnctl"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> c;

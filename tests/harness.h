@@ -29,6 +29,7 @@ struct DaemonSettings {
   std::string heartbeat = "1s";
   std::string extra;  // more YAML lines for the daemon config
   bool state_via_symlink = false;  // reach the state dir through a symlinked directory
+  std::string spawnctl_entity;     // SPAWNPOINT_ENTITY for spawnctl (an external router needs one)
 };
 
 class TestDaemon {
@@ -54,6 +55,7 @@ class TestDaemon {
   CommandResult Spawnd(const std::vector<std::string>& args, Millis timeout = Millis(60000));
   const std::string& config_path() const { return config_path_; }
   const std::string& bridge() const { return bridge_; }
+  const std::string& root() const { return root_; }
   // Writes a file into the test's work directory and returns its path.
   std::string WriteFile(const std::string& name, const std::string& content, int mode = 0644);
   const std::string& state_dir() const { return state_dir_; }

@@ -83,7 +83,8 @@ Status RevokeUser(Namespace& ns, const std::string& dir, std::string_view user_p
       return Status::InvalidArgument("revoke: \"" + std::string(user_pub) +
                                      "\" is not a user public key (U...) or \"*\"");
   }
-  if (at_unix <= 0) return Status::InvalidArgument("revoke: the revocation time must be a positive unix time");
+  if (at_unix <= 0)
+    return Status::InvalidArgument("revoke: the revocation time must be a positive unix time");
   return EditAccountJwt(ns, dir, [&](json& nats) {
     json& revocations = nats["revocations"];
     if (!revocations.is_object()) revocations = json::object();

@@ -125,8 +125,9 @@ TEST_F(CredsFileTest, SeedFileHoldsOnlyTheSeedBlockAndRoundTrips) {
   ASSERT_TRUE(WriteSeedFile(path, u.user).ok());
   EXPECT_EQ(Mode(path), 0600u);
   std::string text = *ReadFile(path);
-  EXPECT_NE(text.find("-----BEGIN USER NKEY SEED-----\n" + u.user.Seed() + "\n------END USER NKEY SEED------"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("-----BEGIN USER NKEY SEED-----\n" + u.user.Seed() + "\n------END USER NKEY SEED------"),
+      std::string::npos);
   EXPECT_EQ(text.find("NATS USER JWT"), std::string::npos);
   auto key = ReadSeedFile(path);
   ASSERT_TRUE(key) << key.error().ToString();
@@ -150,7 +151,8 @@ TEST_F(CredsFileTest, SeedFilesRefuseNonUserKeysAndDamage) {
   std::string path = JoinPath(dir_, "bad.seed");
   const std::string account_seed = u.account.Seed();
   for (const std::string& text :
-       {std::string("junk"), std::string("-----BEGIN USER NKEY SEED-----\nSUNOTASEED\n------END USER NKEY SEED------\n"),
+       {std::string("junk"),
+        std::string("-----BEGIN USER NKEY SEED-----\nSUNOTASEED\n------END USER NKEY SEED------\n"),
         "-----BEGIN USER NKEY SEED-----\n" + account_seed + "\n------END USER NKEY SEED------\n",
         std::string("-----BEGIN USER NKEY SEED-----\n")}) {
     ASSERT_TRUE(WriteFileAtomic(path, text, 0600).ok());

@@ -79,12 +79,12 @@ json DelegationScope(std::string_view signing_pub, std::string_view subtree) {
   const std::string p = UriToSubject(subtree);
   const std::string pub_tag = p + ".{{tag(pub)}}", sub_tag = p + ".{{tag(sub)}}";
   json pub = json::array({pub_tag});
-  for (std::string_view stream : {kHeartbeatStream, kLogStream})
-    pub.push_back("$JS.API.CONSUMER.CREATE." + std::string(stream) + ".*." + sub_tag);
-  for (std::string_view stream : {kLogStream, kHeartbeatStream})
-    pub.push_back("$JS.API.DIRECT.GET." + std::string(stream) + "." + sub_tag);
+  for (const std::string& api : ConsumeApiSubjects(sub_tag)) pub.push_back(api);
+  // resp: a user may answer each request it received once (a delegated service
+  // answering its slots), as ServicePermissions allow.
   json tmpl = {{"pub", {{"allow", pub}}},
                {"sub", {{"allow", {sub_tag, "_INBOX.{{subject()}}.>"}}}},
+               {"resp", {{"max", 1}, {"ttl", 0}}},
                {"subs", -1},
                {"data", -1},
                {"payload", -1}};
@@ -110,7 +110,8 @@ Status RemoveDelegation(Namespace& ns, const std::string& dir, std::string_view 
   return EditAccountJwt(ns, dir, [&](json& nats) {
     auto keys = nats.find("signing_keys");
     auto named = [&](const json& k) {
-      return k == signing_pub || (k.is_object() && JsonString(k, "key") == signing_pub);
+      return (k.is_string() && k.get<std::string>() == signing_pub) ||
+             (k.is_object() && JsonString(k, "key") == signing_pub);
     };
     if (keys == nats.end() || !keys->is_array() || std::none_of(keys->begin(), keys->end(), named))
       return Status::NotFound("the account has no signing key " + std::string(signing_pub));
@@ -138,16 +139,19 @@ Result<Delegation> ReadDelegation(const std::string& path) {
   return d;
 }
 
-Result<std::string> IssueDelegatedGrantJwt(const Delegation& d, std::string_view user_pub, std::string_view name,
-                                           const std::vector<UriGrant>& grants,
+Result<std::string> IssueDelegatedGrantJwt(const Delegation& d, std::string_view user_pub,
+                                           std::string_view name, const std::vector<UriGrant>& grants,
                                            std::optional<int64_t> expires_unix) {
   SP_RETURN_IF_ERROR(CheckDelegationKeys(d));
   auto type = PublicKeyType(user_pub);
   if (!type || *type != KeyType::kUser)
-    return Err(Status::InvalidArgument("grant: \"" + std::string(user_pub) + "\" is not a user public key (U...)"));
+    return Err(
+        Status::InvalidArgument("grant: \"" + std::string(user_pub) + "\" is not a user public key (U...)"));
   if (grants.empty()) return Err(Status::InvalidArgument("a grant needs at least one URI"));
   const std::string base = UriToSubject(d.subtree);
-  std::vector<std::string> tags;
+  // "root:" is not used by the scope's template; it tells the entity's own tools (spawnctl scan)
+  // what its tags are relative to, since the template lives in the account JWT they cannot read.
+  std::vector<std::string> tags = {"root:" + base};
   for (const UriGrant& g : grants) {
     SP_ASSIGN_OR_RETURN(std::vector<std::string> more, GrantTags(d, base, g));
     for (auto& t : more)

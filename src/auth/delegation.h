@@ -7,7 +7,8 @@
 // subtree, lets a user publish on "P.<its pub tags>", subscribe to
 // "P.<its sub tags>", read the heartbeat and log streams inside
 // "P.<its sub tags>" (consumer create, direct get), and subscribe to its own
-// inbox "_INBOX.<its public key>.>". The delegate (who holds the signing
+// inbox "_INBOX.<its public key>.>", and answer each request it received
+// once (as ServicePermissions allow a service). The delegate (who holds the signing
 // seed) issues users with IssueDelegatedGrantJwt, which writes grants as
 // tags: "pub:<subject relative to P>" and "sub:<subject relative to P>".
 //
@@ -72,8 +73,8 @@ Result<Delegation> ReadDelegation(const std::string& path);
 // InvalidArgument for an empty list, a bad URI or perms (see grant.h), or a
 // grant URI that is not strictly inside the subtree (it must start with
 // "<subtree>/").
-Result<std::string> IssueDelegatedGrantJwt(const Delegation& d, std::string_view user_pub, std::string_view name,
-                                           const std::vector<UriGrant>& grants,
+Result<std::string> IssueDelegatedGrantJwt(const Delegation& d, std::string_view user_pub,
+                                           std::string_view name, const std::vector<UriGrant>& grants,
                                            std::optional<int64_t> expires_unix);
 
 }  // namespace sp

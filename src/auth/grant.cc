@@ -1,5 +1,5 @@
 // The grant -> permissions mapping and subject matching (see grant.h). The
-// JetStream API subjects are spelled here once, from the stream names in
+// JetStream API subjects are spelled here, from the stream names in
 // uri/uri.h, so the daemon, the grants and the delegation template agree.
 #include "auth/grant.h"
 
@@ -23,7 +23,8 @@ std::vector<std::string_view> Tokens(std::string_view subject) {
   size_t start = 0;
   for (;;) {
     size_t dot = subject.find('.', start);
-    out.push_back(subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    out.push_back(
+        subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) return out;
     start = dot + 1;
   }
@@ -63,15 +64,16 @@ Status CheckPerms(unsigned perms, std::string_view uri) {
   return Status::Ok();
 }
 
-// The JetStream requests a consumer of subject pattern `s` makes.
-void AddConsumeApi(std::vector<std::string>& pub, std::string_view s) {
-  for (std::string_view stream : {kHeartbeatStream, kLogStream})
-    AddUnique(pub, Str(kJsApi) + "CONSUMER.CREATE." + Str(stream) + ".*." + Str(s));
-  for (std::string_view stream : {kLogStream, kHeartbeatStream})
-    AddUnique(pub, Str(kJsApi) + "DIRECT.GET." + Str(stream) + "." + Str(s));
-}
-
 }  // namespace
+
+std::vector<std::string> ConsumeApiSubjects(std::string_view s) {
+  std::vector<std::string> out;
+  for (std::string_view stream : {kHeartbeatStream, kLogStream})
+    out.push_back(Str(kJsApi) + "CONSUMER.CREATE." + Str(stream) + ".*." + Str(s));
+  for (std::string_view stream : {kLogStream, kHeartbeatStream})
+    out.push_back(Str(kJsApi) + "DIRECT.GET." + Str(stream) + "." + Str(s));
+  return out;
+}
 
 Result<unsigned> ParsePerms(std::string_view text) {
   unsigned perms = 0;
@@ -135,7 +137,7 @@ Result<Permissions> GrantPermissions(const std::vector<UriGrant>& grants, std::s
     if (g.perms & kPublish) AddUnique(perms.pub_allow, s);
     if (g.perms & kConsume) {
       AddUnique(perms.sub_allow, s);
-      AddConsumeApi(perms.pub_allow, s);
+      for (std::string& api : ConsumeApiSubjects(s)) AddUnique(perms.pub_allow, std::move(api));
     }
   }
   AddUnique(perms.sub_allow, InboxPrefix(user_pub) + ".>");

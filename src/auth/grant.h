@@ -68,6 +68,12 @@ inline constexpr std::string_view kNothingSubject = "_SP.NOTHING";
 // functions below already do; use it for permissions built elsewhere.
 void CloseEmptyAllowLists(Permissions& perms);
 
+// The JetStream API subjects a consumer of subject pattern `s` publishes to:
+// creating its own consumer with a filter inside `s` on the heartbeat and log
+// streams (the name token is '*'; never the filter-less form), and direct-get
+// of the last message of a subject inside `s` on both streams.
+std::vector<std::string> ConsumeApiSubjects(std::string_view s);
+
 // The permissions of a user holding `grants`. Lists are deduplicated, the
 // publish allow list is never empty (an empty list would mean "anything"),
 // allow_responses is false. InvalidArgument for an empty list, a bad URI,

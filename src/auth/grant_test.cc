@@ -18,7 +18,7 @@ using ::testing::UnorderedElementsAre;
 
 const std::string kUser = KeyPair::Generate(KeyType::kUser)->PublicKey();
 constexpr const char* kSvc = "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/*";
-constexpr const char* kSvcSubject = "oski.spawnpoint.alpha.s%2Espawnpoint.demosvc.i%2Espawnable.>";
+constexpr const char* kSvcSubject = "sp.oski.spawnpoint.alpha.s%2Espawnpoint.demosvc.i%2Espawnable.>";
 
 TEST(ParsePermsTest, AcceptsPCInAnyOrderAndCase) {
   EXPECT_EQ(*ParsePerms("P"), kPublish);
@@ -72,6 +72,14 @@ TEST(ValidateGrantUriTest, RefusesMalformedPatterns) {
 
 TEST(InboxPrefixTest, IsTheUserKeyUnderInbox) { EXPECT_EQ(InboxPrefix("UABC"), "_INBOX.UABC"); }
 
+TEST(ConsumeApiSubjectsTest, ConsumerCreateWithFilterAndDirectGetOnBothStreams) {
+  EXPECT_THAT(ConsumeApiSubjects("a.b.>"),
+              ElementsAre("$JS.API.CONSUMER.CREATE.SPAWNPOINT_HEARTBEATS.*.a.b.>",
+                          "$JS.API.CONSUMER.CREATE.SPAWNPOINT_LOGS.*.a.b.>",
+                          "$JS.API.DIRECT.GET.SPAWNPOINT_LOGS.a.b.>",
+                          "$JS.API.DIRECT.GET.SPAWNPOINT_HEARTBEATS.a.b.>"));
+}
+
 TEST(GrantPermissionsTest, PublishOnlyAllowsPublishAndTheInbox) {
   auto p = GrantPermissions({{kSvc, kPublish}}, kUser);
   ASSERT_TRUE(p) << p.error().ToString();
@@ -117,7 +125,7 @@ TEST(GrantPermissionsTest, Deduplicates) {
 TEST(GrantPermissionsTest, PlusInTheMiddleBecomesStar) {
   auto p = GrantPermissions({{"oski/+/alpha/*", kPublish}}, kUser);
   ASSERT_TRUE(p);
-  EXPECT_THAT(p->pub_allow, ElementsAre("oski.*.alpha.>"));
+  EXPECT_THAT(p->pub_allow, ElementsAre("sp.oski.*.alpha.>"));
 }
 
 TEST(GrantPermissionsTest, PublishListIsNeverEmpty) {
@@ -153,15 +161,15 @@ TEST(GrantPermissionsTest, RefusesEmptyListBadPermsBadUrisAndNonUserKeys) {
 TEST(DaemonPermissionsTest, CoverTheDaemonsSubjectsAndNoMore) {
   const std::string daemon = KeyPair::Generate(KeyType::kUser)->PublicKey();
   Permissions p = DaemonPermissions("oski/spawnpoint/alpha", daemon);
-  const std::string b = "oski.spawnpoint.alpha";
+  const std::string b = "sp.oski.spawnpoint.alpha";
   EXPECT_THAT(p.pub_allow, UnorderedElementsAre(b + ".>", "$JS.API.STREAM.CREATE.SPAWNPOINT_HEARTBEATS",
                                                 "$JS.API.STREAM.UPDATE.SPAWNPOINT_HEARTBEATS",
                                                 "$JS.API.STREAM.CREATE.SPAWNPOINT_LOGS",
                                                 "$JS.API.STREAM.UPDATE.SPAWNPOINT_LOGS",
                                                 "$JS.API.STREAM.PURGE.SPAWNPOINT_HEARTBEATS"));
-  EXPECT_THAT(p.sub_allow, UnorderedElementsAre(b + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config",
-                                                b + ".s%2Espawnpoint.*.i%2Espawnable.slot.*",
-                                                "_INBOX." + daemon + ".>"));
+  EXPECT_THAT(p.sub_allow,
+              UnorderedElementsAre(b + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config",
+                                   b + ".s%2Espawnpoint.*.i%2Espawnable.slot.*", "_INBOX." + daemon + ".>"));
   EXPECT_TRUE(p.allow_responses);
   SpawnpointUris uris("oski/spawnpoint/alpha");
   for (const auto& uri : {uris.DaemonHeartbeat(), uris.ServiceLog("demosvc"), uris.ServiceHeartbeat("x")}) {
@@ -176,7 +184,8 @@ TEST(DaemonPermissionsTest, CoverTheDaemonsSubjectsAndNoMore) {
   }
   // Another host's slots are not the daemon's to read.
   for (const auto& pat : p.sub_allow)
-    EXPECT_FALSE(SubjectMatches(pat, UriToSubject(SpawnpointUris("oski/spawnpoint/beta").DaemonConfigSlot())));
+    EXPECT_FALSE(
+        SubjectMatches(pat, UriToSubject(SpawnpointUris("oski/spawnpoint/beta").DaemonConfigSlot())));
 }
 
 TEST(ServicePermissionsTest, CoverTheServicePrefixAndItsInbox) {
@@ -200,7 +209,7 @@ TEST(SubjectMatchesTest, LiteralsAndWildcards) {
 }
 
 TEST(SubjectMatchesTest, SubjectWildcardsAreLiteralTokens) {
-  EXPECT_FALSE(SubjectMatches("a.b", "a.*"));   // a literal allow does not cover a wildcard subscription
+  EXPECT_FALSE(SubjectMatches("a.b", "a.*"));    // a literal allow does not cover a wildcard subscription
   EXPECT_FALSE(SubjectMatches("a.b.>", "a.>"));  // nor does a narrower subtree
   EXPECT_TRUE(SubjectMatches("a.>", "a.*.c"));
   EXPECT_TRUE(SubjectMatches("a.>", "a.>"));
@@ -246,8 +255,12 @@ TEST(IntersectSubjectsTest, MalformedIsNothing) {
 }
 
 TEST(IssueGrantJwtTest, AccountSignedWithTheGrantPermissions) {
-  Namespace ns{*KeyPair::Generate(KeyType::kOperator), *KeyPair::Generate(KeyType::kAccount),
-               *KeyPair::Generate(KeyType::kAccount)};
+  Namespace ns{*KeyPair::Generate(KeyType::kOperator),
+               *KeyPair::Generate(KeyType::kAccount),
+               *KeyPair::Generate(KeyType::kAccount),
+               "",
+               "",
+               ""};
   auto jwt = IssueGrantJwt(ns, kUser, "alice", {{kSvc, kPublish | kConsume}}, 4102444800);
   ASSERT_TRUE(jwt) << jwt.error().ToString();
   auto claims = DecodeAndVerify(*jwt);

@@ -152,6 +152,9 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& opts) {
   }
   if (!opts.inbox_prefix.empty()) bus->inbox_prefix_ = opts.inbox_prefix;
   natsStatus s = natsConnection_Connect(&bus->nc_, o);
+  // cnats 3.4.1 drops the nonce signature when its first byte is 0 (fixed upstream in 3.8.0), so
+  // about one connect in 256 is refused as unauthorised: a new connect signs a new nonce.
+  for (int retry = 0; retry < 3 && s == NATS_CONNECTION_AUTH_FAILED; ++retry) s = natsConnection_Connect(&bus->nc_, o);
   if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // retrying in the background
   if (s != NATS_OK) return Err(FromNats(s, "connect to router " + opts.url));
   s = natsConnection_JetStream(&bus->js_, bus->nc_, nullptr);

@@ -234,6 +234,7 @@ Result<DaemonConfig> ParseUnguarded(std::string_view yaml, std::string_view file
   DaemonConfig c;
   c.path = r.Parsed<std::string>("path", Need::kRequired, "", CheckBaseUri);
   c.entity = r.String({"entity", "bw2Entity"}, Need::kOptional);
+  c.signer = r.String("signer", Need::kOptional);
   ReadPools(r, c);
   ReadRouter(r, c);
   ReadContainers(r, c);
@@ -276,9 +277,10 @@ Result<DaemonConfig> LoadDaemonConfig(const std::string& path) {
   Result<std::string> text = ReadFileCapped(path, kMaxConfigBytes);
   if (!text) return Err(text.error().Annotate("daemon configuration"));
   SP_ASSIGN_OR_RETURN(DaemonConfig config, ParseDaemonConfig(*text, path));
-  if (!config.entity.empty() && config.entity[0] != '/') {
-    size_t slash = path.rfind('/');
-    if (slash != std::string::npos) config.entity = JoinPath(path.substr(0, slash + 1), config.entity);
+  size_t slash = path.rfind('/');
+  for (std::string* file : {&config.entity, &config.signer}) {  // relative to the config file
+    if (!file->empty() && (*file)[0] != '/' && slash != std::string::npos)
+      *file = JoinPath(path.substr(0, slash + 1), *file);
   }
   return config;
 }

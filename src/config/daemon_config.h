@@ -24,6 +24,9 @@ struct DaemonConfig {
   // Path to this daemon's .creds file ("entity", seed "bw2Entity"). Required with `router`;
   // with the embedded router the daemon makes its own when empty.
   std::string entity;
+  // With `router`: a delegation file (`spawnctl delegate --uri <path>`) with which the daemon
+  // mints each service's own entity. Without it, services get no entity.
+  std::string signer;
   int64_t cpu_shares = 0;  // size of the CPU pool; 1024 = one core
   int64_t memory_mib = 0;  // size of the memory pool
   // NATS URL(s) of an existing router ("router", seed "bw2Agent"); empty = run the embedded router.

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "auth/creds.h"
+#include "auth/delegation.h"
 #include "bus/protocol.h"
 #include "daemon/identity.h"
 #include "util/base64.h"
@@ -42,6 +43,18 @@ Permissions FullPermissions() {
 // a reply, or with a reply into the JetStream API ("$JS.ACK..." from a
 // consumer someone pointed at a slot), is not a request: it is ignored.
 bool IsClientRequest(const BusMessage& m) { return !m.reply.empty() && m.reply[0] != '$'; }
+
+// The port of the first router URL if it names this host's loopback, else 0.
+int LoopbackRouterPort(const std::string& urls) {
+  std::string url = urls.substr(0, urls.find(','));
+  auto scheme = url.find("://");
+  std::string hostport = scheme == std::string::npos ? url : url.substr(scheme + 3);
+  auto colon = hostport.rfind(':');
+  if (colon == std::string::npos) return 0;
+  std::string host = hostport.substr(0, colon);
+  bool loopback = host == "localhost" || host.rfind("127.", 0) == 0;
+  return loopback ? std::atoi(hostport.c_str() + colon + 1) : 0;
+}
 
 std::string RandomHex(int bytes) {
   std::random_device rd;
@@ -225,12 +238,19 @@ Status Daemon::CreateHostAndSupervisor() {
       std::lock_guard<std::mutex> lock(ns_mu_);
       return MintServiceCreds(*ns_, cfg_.path, service);
     };
+  } else if (!cfg_.signer.empty()) {
+    SP_ASSIGN_OR_RETURN(Delegation signer, ReadDelegation(cfg_.signer));
+    ho.mint_service_creds = [this, signer](const std::string& service) {
+      return MintDelegatedServiceCreds(signer, cfg_.path, service);
+    };
   }
-  if (router_) {
+  // Services reach a router on this host's loopback through the bridge gateway (DNAT).
+  int loopback_port = router_ ? router_->port() : LoopbackRouterPort(cfg_.router);
+  if (loopback_port > 0) {
     BridgeNetwork probe(ho.network);
     SP_RETURN_IF_ERROR(probe.Validate());
-    ho.service_router_url = "nats://" + probe.gateway() + ":" + std::to_string(router_->port());
-    ho.router_access_port = router_->port();
+    ho.service_router_url = "nats://" + probe.gateway() + ":" + std::to_string(loopback_port);
+    ho.router_access_port = loopback_port;
   } else {
     ho.service_router_url = cfg_.router;
   }
@@ -263,7 +283,14 @@ Status Daemon::Subscribe() {
   });
   if (!slots) return slots.error();
   subs_.push_back(std::move(*slots));
-  return bus_->Flush(Millis(5000));
+  SP_RETURN_IF_ERROR(bus_->Flush(Millis(5000)));
+  // The router reports a refused subscription asynchronously; the flush's round trip has seen it.
+  std::string refused = bus_->LastAsyncError();
+  if (refused.find("Permissions Violation for Subscription") != std::string::npos)
+    return Status::PermissionDenied("the router refused this daemon's subscriptions (" + refused +
+                                    "): its entity's grant does not cover " + cfg_.path +
+                                    " (spawnctl grant --daemon " + cfg_.path + ")");
+  return Status::Ok();
 }
 
 void Daemon::Reply(const BusMessage& msg, const std::string& payload) {
@@ -305,7 +332,7 @@ void Daemon::HandleServiceSlot(const BusMessage& msg) {
   std::string rest = msg.subject.substr(service_slot_prefix_.size());
   auto dot = rest.find('.');
   std::string kind = rest.substr(rest.rfind('.') + 1);
-  auto name = SubjectToUri(rest.substr(0, dot));
+  auto name = SubjectToUri(std::string(kSubjectRoot) + "." + rest.substr(0, dot));  // one segment
   if (!name) return Reply(msg, EncodeReply(Status::InvalidArgument("bad service name in subject")));
   if (kind == "restart") {
     auto v = supervisor_->Restart(*name);

@@ -29,6 +29,15 @@ Result<std::string> MintServiceCreds(const Namespace& ns, const std::string& bas
               [&](std::string_view pub) { return ServicePermissions(base, service, pub); });
 }
 
+Result<std::string> MintDelegatedServiceCreds(const Delegation& signer, const std::string& base,
+                                              const std::string& service) {
+  SP_ASSIGN_OR_RETURN(KeyPair user, KeyPair::Generate(KeyType::kUser));
+  std::vector<UriGrant> grants = {{base + "/s.spawnpoint/" + service + "/i.spawnable/*", kPublish | kConsume}};
+  SP_ASSIGN_OR_RETURN(std::string jwt, IssueDelegatedGrantJwt(signer, user.PublicKey(),
+                                                              "service " + service + " on " + base, grants, {}));
+  return FormatCreds(jwt, user.Seed());
+}
+
 Result<std::string> InboxPrefixOfCreds(const std::string& creds_path) {
   SP_ASSIGN_OR_RETURN(Creds c, ReadCredsFile(creds_path));
   return InboxPrefix(c.key.PublicKey());

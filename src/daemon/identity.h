@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "auth/delegation.h"
 #include "auth/namespace.h"
 #include "util/status.h"
 
@@ -15,6 +16,10 @@ namespace sp {
 Result<std::string> MintDaemonCreds(const Namespace& ns, const std::string& base);
 // .creds text of a new entity for `service` (auth/grant.h ServicePermissions).
 Result<std::string> MintServiceCreds(const Namespace& ns, const std::string& base, const std::string& service);
+// .creds text of a new entity for `service`, issued under a delegation scoped
+// to the daemon's base (a daemon joined to an external router).
+Result<std::string> MintDelegatedServiceCreds(const Delegation& signer, const std::string& base,
+                                              const std::string& service);
 // The inbox prefix belonging to the entity in a .creds file.
 Result<std::string> InboxPrefixOfCreds(const std::string& creds_path);
 

@@ -233,7 +233,7 @@ TEST_F(Monitor, InheritsOnlyTheReadinessPipe) {
     char target[4096];
     ssize_t n = ::readlink(("/proc/" + std::to_string(launched->monitor_pid) + "/fd/" + fd).c_str(), target,
                            sizeof target - 1);
-    ASSERT_GT(n, 0);
+    if (n <= 0) continue;  // closed since it was listed (runc's transient pipes): not the leaked one
     EXPECT_NE(std::string(target, static_cast<size_t>(n)), marker) << "fd " << fd;
   }
   // Right after `start` the init may not have exec'd yet (the runtime's own descriptors are still

@@ -63,9 +63,9 @@ std::string EscapeSegment(const std::string& seg) {
 }
 
 std::string JoinSubject(const std::vector<std::string>& segs, bool pattern) {
-  std::string out;
+  std::string out(kSubjectRoot);
   for (size_t i = 0; i < segs.size(); ++i) {
-    if (i) out += '.';
+    out += '.';
     if (pattern && segs[i] == "*") {
       out += '>';
     } else if (pattern && segs[i] == "+") {
@@ -100,9 +100,12 @@ std::string PatternToSubject(std::string_view pattern) {
 }
 
 Result<std::string> SubjectToUri(std::string_view subject) {
+  std::string root = std::string(kSubjectRoot) + ".";
+  if (subject.substr(0, root.size()) != root)
+    return Err(Status::InvalidArgument("subject \"" + std::string(subject) + "\" is not a Spawnpoint subject"));
   std::string uri;
   bool first = true;
-  for (const std::string& tok : Split(subject, '.')) {
+  for (const std::string& tok : Split(subject.substr(root.size()), '.')) {
     if (!first) uri += '/';
     first = false;
     std::string seg;
@@ -129,7 +132,7 @@ constexpr std::string_view kLogTail = "s%2Espawnpoint.*.i%2Espawnable.signal.log
 
 std::vector<std::string> PerDepth(std::string_view tail) {
   std::vector<std::string> out;
-  std::string prefix;
+  std::string prefix = std::string(kSubjectRoot) + ".";
   for (int depth = 1; depth <= kMaxBaseDepth; ++depth) {
     prefix += "*.";
     out.push_back(prefix + std::string(tail));

@@ -3,10 +3,13 @@
 // A URI is a list of '/'-separated segments, e.g.
 //   oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/config
 // Segments are non-empty and use only A-Z a-z 0-9 - _ . ~ : @ =.
-// The NATS subject of a URI joins the segments with '.', writing a '.' that
-// is part of a segment as "%2E":
-//   oski.spawnpoint.alpha.s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config
-// Because '%' may not appear in a segment, the mapping is reversible.
+// The NATS subject of a URI is the root token "sp" followed by the segments,
+// all joined with '.', writing a '.' that is part of a segment as "%2E":
+//   sp.oski.spawnpoint.alpha.s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config
+// Because '%' may not appear in a segment, the mapping is reversible. The
+// fixed root keeps every Spawnpoint subject apart from the router's own
+// ($JS.API..., $SYS..., _INBOX...): the streams' wildcard patterns
+// ("sp.*.*.s%2Espawnpoint...") can never capture an API request.
 //
 // A URI *pattern* (used in grants and scans) may end with a '*' segment,
 // matching any depth below (NATS '>'), and may use '+' for exactly one
@@ -22,6 +25,8 @@
 #include "util/status.h"
 
 namespace sp {
+
+inline constexpr std::string_view kSubjectRoot = "sp";
 
 // Checks a concrete URI (no wildcards). Returns the segments.
 Result<std::vector<std::string>> ParseUri(std::string_view uri);
