@@ -173,7 +173,8 @@ TEST_F(DelegationTest, DelegatedUserCarriesTagsAndNoPermissions) {
             {"version", 2},
             {"issuer_account", ns_->account.PublicKey()},
             {"tags",
-             {"pub:s%2Espawnpoint.demosvc.i%2Espawnable.>", "sub:s%2Espawnpoint.demosvc.i%2Espawnable.>",
+             {"root:sp.oski.spawnpoint.alpha", "pub:s%2Espawnpoint.demosvc.i%2Espawnable.>",
+              "sub:s%2Espawnpoint.demosvc.i%2Espawnable.>",
               "sub:s%2Espawnpoint.daemon.i%2Espawnpoint.signal.heartbeat"}}}));
 }
 
@@ -185,7 +186,7 @@ TEST_F(DelegationTest, DelegatedTagsAreDeduplicatedAndExpiryIsOptional) {
       IssueDelegatedGrantJwt(*d, user_, "bob", {{uri, kPublish}, {uri, kPublish | kConsume}}, std::nullopt);
   ASSERT_TRUE(jwt);
   auto claims = DecodeAndVerify(*jwt);
-  EXPECT_EQ((*claims)["nats"]["tags"], (json{"pub:*.x", "sub:*.x"}));
+  EXPECT_EQ((*claims)["nats"]["tags"], (json{"root:sp.oski.spawnpoint.alpha", "pub:*.x", "sub:*.x"}));
   EXPECT_FALSE(claims->contains("exp"));
 }
 

@@ -69,3 +69,41 @@ TEST(ParseLogMessage, ReadsEntriesAndIgnoresGarbage) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(ScanFilters, UnrestrictedEntitiesScanEveryDepth) {
+  EXPECT_EQ(ScanFiltersFor("oski/spawnpoint", {}), HeartbeatScanFilters("oski/spawnpoint"));
+}
+
+TEST(ScanFilters, NarrowedToWhatTheGrantsAllow) {
+  const std::string create = "$JS.API.CONSUMER.CREATE.SPAWNPOINT_HEARTBEATS.*.";
+  // A host-wide grant covers the host's depth as it is.
+  auto host = ScanFiltersFor("oski/spawnpoint/alpha", {create + "sp.oski.spawnpoint.alpha.>"});
+  EXPECT_EQ(host, HeartbeatScanFilters("oski/spawnpoint/alpha")) << "deeper hosts under alpha are covered too";
+  // A heartbeat-only grant reads exactly that subject.
+  std::string hb = "sp.oski.spawnpoint.alpha.s%2Espawnpoint.daemon.i%2Espawnpoint.signal.heartbeat";
+  EXPECT_EQ(ScanFiltersFor("oski/spawnpoint/alpha", {create + hb}), (std::vector<std::string>{hb}));
+  // A service grant: the service's heartbeat only.
+  auto svc = ScanFiltersFor("oski/spawnpoint/alpha",
+                            {create + "sp.oski.spawnpoint.alpha.s%2Espawnpoint.demo.i%2Espawnable.>"});
+  ASSERT_FALSE(svc.empty());
+  EXPECT_EQ(svc[0], "sp.oski.spawnpoint.alpha.s%2Espawnpoint.demo.i%2Espawnable.signal.heartbeat");
+  for (const auto& f : svc)  // the rest: hosts whose base would lie inside the service's subtree
+    EXPECT_EQ(f.rfind("sp.oski.spawnpoint.alpha.s%2Espawnpoint.demo.i%2Espawnable.", 0), 0u) << f;
+  // Another host's grant yields nothing to ask for here.
+  EXPECT_TRUE(ScanFiltersFor("oski/spawnpoint/alpha", {create + "sp.oski.spawnpoint.beta.>", "sp.x"}).empty());
+}
+
+TEST(ScanFilters, DelegatedTagsBecomeAllowEntries) {
+  nlohmann::json claims = {{"nats", {{"tags", {"root:sp.a.b", "sub:s%2Espawnpoint.demo.i%2Espawnable.>", "pub:x"}}}}};
+  auto allow = EffectivePubAllow(claims);
+  ASSERT_EQ(allow.size(), 1u);
+  EXPECT_EQ(allow[0], "$JS.API.CONSUMER.CREATE.SPAWNPOINT_HEARTBEATS.*.sp.a.b.s%2Espawnpoint.demo.i%2Espawnable.>");
+  EXPECT_TRUE(EffectivePubAllow(nlohmann::json::parse("[1]")).empty());
+  EXPECT_TRUE(EffectivePubAllow({{"nats", {{"tags", 7}}}}).empty());
+}
+
+}  // namespace
+}  // namespace sp
