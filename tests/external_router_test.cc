@@ -36,6 +36,10 @@ std::string Trim(std::string s) {
 TEST(ExternalRouter, DaemonJoinsAnExistingDeployment) {
   char tmpl[] = "/tmp/sp-ext-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() { (void)RemoveAll(path); }
+  } remove_dir{dir};
   std::string ns = dir + "/ns";
   // The namespace owner's tool, run against a namespace directory of its own.
   auto owner = [&](std::vector<std::string> args) {
@@ -94,7 +98,6 @@ run: [/bin/sh, -c, 'echo "entity=$SPAWNPOINT_ENTITY router=$SPAWNPOINT_ROUTER"; 
     EXPECT_EQ(scan["hosts"][0]["services"][0]["name"], "joined");
     EXPECT_FALSE(PathExists(d.state_dir() + "/router")) << "no embedded router was started";
   }
-  (void)RemoveAll(dir);
 }
 
 }  // namespace
