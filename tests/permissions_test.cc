@@ -213,3 +213,25 @@ run: [/bin/sh, -c, 'ls -l $SPAWNPOINT_ENTITY | cut -c1-10; [ "$BW2_DEFAULT_ENTIT
 
 }  // namespace
 }  // namespace sp::test
+
+namespace sp::test {
+namespace {
+
+TEST_F(Permissions, Bw2EntityFromDeployYamlIsInjected) {
+  std::string creds = Granted("given", {"--uri", d_.uri() + "/s.spawnpoint/withentity/i.spawnable/*", "--perm", "PC"});
+  std::string cfg = d_.WriteFile("given.yaml", "cpuShares: 64\nmemory: 32\nbw2Entity: given.creds\n"
+                                               "run: [/bin/sh, -c, 'sed -n 2p $BW2_DEFAULT_ENTITY; sleep 100']\n");
+  auto r = d_.Spawnctl({"deploy", "-c", cfg, "-n", "withentity", "-t", "2s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string jwt_line = ReadText(creds).substr(ReadText(creds).find('\n') + 1);
+  jwt_line = jwt_line.substr(0, jwt_line.find('\n'));
+  ASSERT_FALSE(jwt_line.empty());
+  EXPECT_NE(r.out.find(jwt_line), std::string::npos) << "the service holds the given entity:\n" << r.out;
+  std::string bad = d_.WriteFile("bad.yaml", "cpuShares: 64\nmemory: 32\nbw2Entity: ticker.yaml\nrun: [/bin/true]\n");
+  auto refused = d_.Spawnctl({"deploy", "-c", bad, "-n", "badentity", "-t", "0s"});
+  EXPECT_NE(refused.exit_code, 0) << "a file that is not an entity is refused";
+  EXPECT_TRUE(d_.Inspect("badentity").is_null());
+}
+
+}  // namespace
+}  // namespace sp::test
