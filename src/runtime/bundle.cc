@@ -106,6 +106,12 @@ Json StandardMounts(bool host_network) {
   return mounts;
 }
 
+Json UserJson(const ContainerSpec& s) {
+  Json user = {{"uid", s.uid}, {"gid", s.gid}};
+  if (!s.additional_gids.empty()) user["additionalGids"] = s.additional_gids;
+  return user;
+}
+
 Json ProcessJson(const ContainerSpec& s) {
   std::vector<std::string> env = s.env;
   bool has_path =
@@ -113,7 +119,7 @@ Json ProcessJson(const ContainerSpec& s) {
   if (!has_path) env.insert(env.begin(), kDefaultPath);
   uint64_t nofile = ContainerNofileLimit();
   return {{"terminal", false},
-          {"user", {{"uid", 0}, {"gid", 0}}},
+          {"user", UserJson(s)},
           {"args", s.args},
           {"env", env},
           {"cwd", s.cwd},

@@ -38,6 +38,8 @@ struct ContainerSpec {
   std::string netns_path;            // join this network namespace (bind-mounted nsfs file)
   bool host_network = false;         // no network namespace at all (useHostNet)
   std::vector<std::string> devices;  // host device paths to expose, e.g. "/dev/fuse"
+  uint32_t uid = 0, gid = 0;           // the process's user (an image's `User`)
+  std::vector<uint32_t> additional_gids;
 };
 
 // The soft and hard RLIMIT_NOFILE given to containers: 4096, or the host's hard limit if lower.

@@ -224,3 +224,21 @@ TEST(Bundle, WriteBundleCreatesConfig) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(Bundle, ImageUserAndGroups) {
+  ContainerSpec s = BasicSpec();
+  EXPECT_EQ(Render(s)["process"]["user"], json({{"uid", 0}, {"gid", 0}}));
+  s.uid = 1000;
+  s.gid = 50;
+  s.additional_gids = {10, 20};
+  json user = Render(s)["process"]["user"];
+  EXPECT_EQ(user["uid"], 1000);
+  EXPECT_EQ(user["gid"], 50);
+  EXPECT_EQ(user["additionalGids"], json({10, 20}));
+}
+
+}  // namespace
+}  // namespace sp

@@ -75,22 +75,14 @@ Status MirrorSystemDirs(const std::string& rootfs, std::vector<Mount>& mounts) {
 }
 
 Status WriteGeneratedEtc(const std::string& etc, std::string_view hostname) {
-  std::string h(hostname);
   SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "passwd"),
                                      "root:x:0:0:root:/root:/bin/sh\n"
                                      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"));
   SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "group"), "root:x:0:\nnogroup:x:65534:\n"));
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hostname"), h + "\n"));
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hosts"),
-                                     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                     "127.0.1.1\t" +
-                                         h + "\n"));
   SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "nsswitch.conf"),
                                      "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
                                      "networks: files\nprotocols: files\nservices: files\n"));
-  auto resolv = ReadFileCapped("/etc/resolv.conf", 64 << 10);
-  if (resolv) SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "resolv.conf"), *resolv));
-  return Status::Ok();
+  return WriteNameFiles(etc, hostname);
 }
 
 // Read-only binds of the host /etc entries that exist, with their mount points in `etc`.
@@ -112,6 +104,20 @@ Status BindHostEtcEntries(const std::string& etc, std::vector<Mount>& mounts) {
 }
 
 }  // namespace
+
+bool ValidContainerHostname(std::string_view hostname) { return ValidHostname(hostname); }
+
+Status WriteNameFiles(const std::string& etc, std::string_view hostname) {
+  std::string h(hostname);
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hostname"), h + "\n"));
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hosts"),
+                                     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                     "127.0.1.1\t" +
+                                         h + "\n"));
+  auto resolv = ReadFileCapped("/etc/resolv.conf", 64 << 10);
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "resolv.conf"), resolv ? *resolv : ""));
+  return Status::Ok();
+}
 
 Result<std::vector<Mount>> PrepareHostRootfs(const std::string& service_dir, std::string_view hostname) {
   if (service_dir.empty() || service_dir[0] != '/')

@@ -27,4 +27,11 @@ namespace sp {
 // REQUIRES: service_dir is an absolute path.
 Result<std::vector<Mount>> PrepareHostRootfs(const std::string& service_dir, std::string_view hostname);
 
+// Writes the name-service files every container gets into `etc`: hostname, hosts (localhost and the
+// hostname) and the host's resolv.conf (empty if the host has none).
+Status WriteNameFiles(const std::string& etc, std::string_view hostname);
+
+// 1-253 letters, digits, '-', '.' or '_'.
+bool ValidContainerHostname(std::string_view hostname);
+
 }  // namespace sp

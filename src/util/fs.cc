@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 
@@ -137,6 +138,11 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   out += '/';
   out += b;
   return out;
+}
+
+Result<std::string> MakeTempDir(std::string pattern) {
+  if (::mkdtemp(pattern.data()) == nullptr) return Err(Status::FromErrno("create temporary directory " + pattern, errno));
+  return pattern;
 }
 
 }  // namespace sp

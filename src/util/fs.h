@@ -26,6 +26,8 @@ Status RemoveAll(const std::string& path);
 bool PathExists(const std::string& path);
 // Entry names (not paths) in a directory, sorted, without "." and "..".
 Result<std::vector<std::string>> ListDir(const std::string& path);
+// Creates a fresh private (0700) directory from a mkdtemp pattern ending in "XXXXXX".
+Result<std::string> MakeTempDir(std::string pattern);
 // Joins two path parts with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
 
