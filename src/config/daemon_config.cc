@@ -217,6 +217,8 @@ void ReadContainers(FieldReader& r, DaemonConfig& c) {
   c.runtime = r.Parsed<std::string>("runtime", Need::kOptional, c.runtime, CheckRuntime);
   c.default_image = r.Parsed<std::string>("defaultImage", Need::kOptional, "", CheckImage);
   c.insecure_registries = r.List<std::string>("insecureRegistries", Need::kOptional, CheckRegistry);
+  c.registry_auth = r.Parsed<std::string>("registryAuth", Need::kOptional, "", CheckAbsolutePath);
+  c.allow_local_sources = r.Bool("allowLocalSources", false);
   c.bridge_name = r.Parsed<std::string>("bridgeName", Need::kOptional, c.bridge_name, CheckInterfaceName);
   c.bridge_subnet = r.Parsed<std::string>("bridgeSubnet", Need::kOptional, c.bridge_subnet, CheckSubnet);
 }

@@ -38,6 +38,10 @@ struct DaemonConfig {
   std::string runtime = "runc";                  // "runc", "crun" or an absolute path to a runtime
   std::string default_image;                     // empty = the host view ("image: host")
   std::vector<std::string> insecure_registries;  // "host[:port]" reached over plain HTTP
+  // Docker-style auth.json with registry credentials; empty = $REGISTRY_AUTH_FILE if set, else none.
+  std::string registry_auth;
+  // Lets deploys name paths on this host: images from oci:/oci-archive: and git+file:// sources.
+  bool allow_local_sources = false;
   Millis heartbeat_interval{10000};
   std::string bridge_name = "spawn0";
   std::string bridge_subnet = "10.213.0.0/16";  // not podman's 10.88.0.0/16 nor docker's 172.17.0.0/16

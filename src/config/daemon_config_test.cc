@@ -301,3 +301,23 @@ TEST(DaemonConfig, LoadFromFile) {
 
 }  // namespace
 }  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(DaemonConfig, RegistryAuthAndLocalSources) {
+  const char* base = "path: a/b/c\ncpuShares: 1024\nmemory: 512\n";
+  auto d = ParseDaemonConfig(base, "spawnd.yml");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->registry_auth, "");
+  EXPECT_FALSE(d->allow_local_sources);
+  auto set = ParseDaemonConfig(std::string(base) + "registryAuth: /etc/spawnpoint/auth.json\nallowLocalSources: true\n",
+                               "spawnd.yml");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  EXPECT_EQ(set->registry_auth, "/etc/spawnpoint/auth.json");
+  EXPECT_TRUE(set->allow_local_sources);
+  EXPECT_FALSE(ParseDaemonConfig(std::string(base) + "registryAuth: auth.json\n", "spawnd.yml").has_value());
+}
+
+}  // namespace
+}  // namespace sp

@@ -52,10 +52,10 @@ Result<std::string> CheckImage(const std::string& text) {
 }
 
 Result<std::string> CheckSource(const std::string& text) {
-  for (std::string_view scheme : {"git+https://", "git+file://", "https://"}) {
+  for (std::string_view scheme : {"git+https://", "git+file://"}) {
     if (text.starts_with(scheme) && text.size() > scheme.size()) return text;
   }
-  return Err(ExpectedGot("a URL starting with git+https://, git+file:// or https://", text));
+  return Err(ExpectedGot("a git repository URL starting with git+https:// (or git+file:// where the daemon allows it)", text));
 }
 
 Result<std::string> CheckDevice(const std::string& text) {
@@ -117,14 +117,22 @@ void ReadResources(FieldReader& r, ServiceConfig& c) {
   c.memory_mib = r.Int("memory", Need::kRequired, 0, {4, kMaxReservation, "MiB"});
 }
 
+Result<std::string> CheckPullPolicy(const std::string& text) {
+  if (text == "always" || text == "missing" || text == "never") return text;
+  return Err(ExpectedGot("always, missing or never", text));
+}
+
 void ReadProgram(FieldReader& r, ServiceConfig& c) {
+  c.image = r.Parsed<std::string>("image", Need::kOptional, "", CheckImage);
+  c.pull_policy = r.Parsed<std::string>("pullPolicy", Need::kOptional, "", CheckPullPolicy);
+  // An image gives its own command; without one (or with the host's system) `run` is required.
+  bool from_image = !c.image.empty() && c.image != "host";
   bool has_run = r.Has("run");
-  c.run = r.StringList("run", Need::kRequired);
+  c.run = r.StringList("run", from_image ? Need::kOptional : Need::kRequired);
   if (has_run && r.ok() && (c.run.empty() || c.run[0].empty())) {
     r.Fail("run",
            "expected the program and its arguments, e.g. [python3, main.py], with a non-empty first item");
   }
-  c.image = r.Parsed<std::string>("image", Need::kOptional, "", CheckImage);
   c.source = r.Parsed<std::string>("source", Need::kOptional, "", CheckSource);
   c.build = r.StringList("build", Need::kOptional);
   c.env = r.StringMap("env", Need::kOptional, CheckEnvName);
@@ -156,6 +164,7 @@ void ReadAccess(FieldReader& r, ServiceConfig& c) {
   c.use_host_net = r.Bool("useHostNet", false);
   c.devices = r.List<std::string>("devices", Need::kOptional, CheckDevice);
   c.ports = r.List<PortMapping>("ports", Need::kOptional, PortChecker());
+  c.publish_exposed_ports = r.Bool("publishExposedPorts", false);
 }
 
 Status ChooseName(ServiceConfig& c, std::string_view file_name, std::string_view name_override) {

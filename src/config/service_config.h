@@ -39,10 +39,13 @@ struct ServiceConfig {
   std::string name;                // [A-Za-z0-9][A-Za-z0-9_.-]{0,62}, not "daemon"
   int64_t cpu_shares = 0;          // reserved CPU shares; 1024 = one core
   int64_t memory_mib = 0;          // reserved (and limited) memory
-  std::vector<std::string> run;    // argv of the service's process
+  std::vector<std::string> run;    // argv of the service's process; with an image, replaces its Cmd
   std::string entity;              // "entity" or seed "bw2Entity": a path on the deploying host
   std::string image;               // empty = the daemon's default; "host" = the host's own system
-  std::string source;              // git+https://, git+file:// or https:// source to fetch
+  // When to contact the registry: always | missing (use the local copy if there is one) | never;
+  // empty = "always" for a :latest or untagged reference, "missing" otherwise (as Kubernetes).
+  std::string pull_policy;
+  std::string source;              // git+https:// (or git+file:// where allowed) repository, optional #ref
   std::vector<std::string> build;  // shell commands run after fetching the source
   bool auto_restart = false;
   RestartPolicy restart_policy;
@@ -54,6 +57,7 @@ struct ServiceConfig {
   std::vector<std::string> devices;        // absolute paths under /dev
   std::map<std::string, std::string> env;  // environment variables
   std::vector<PortMapping> ports;
+  bool publish_exposed_ports = false;  // also publish the image's ExposedPorts on daemon-chosen ports
 };
 
 // Parses a service configuration; `file_name` names the file in error messages. A non-empty

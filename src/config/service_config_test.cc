@@ -297,13 +297,13 @@ TEST(ServiceConfig, Env) {
 
 TEST(ServiceConfig, Source) {
   for (std::string_view good :
-       {"git+https://github.com/a/b", "git+file:///srv/repo", "https://example.org/a.tar.gz"}) {
+       {"git+https://github.com/a/b", "git+file:///srv/repo", "git+https://github.com/a/b#v1.2"}) {
     EXPECT_TRUE(ParseWith("source: " + std::string(good))) << good;
   }
   for (std::string_view bad :
-       {"http://example.org/a", "git://github.com/a/b", "github.com/a/b", "https://"}) {
+       {"http://example.org/a", "git://github.com/a/b", "github.com/a/b", "https://", "https://example.org/a.tar.gz"}) {
     EXPECT_THAT(ErrorWith("source: " + std::string(bad)),
-                HasSubstr("expected a URL starting with git+https://"))
+                HasSubstr("expected a git repository URL starting with git+https://"))
         << bad;
   }
 }
@@ -347,6 +347,37 @@ TEST(ServiceConfig, LoadFromFile) {
   EXPECT_THAT(LoadServiceConfig(dir + "/nope.yaml").error().message(),
               StartsWith("service configuration: open "));
   ASSERT_TRUE(RemoveAll(dir).ok());
+}
+
+}  // namespace
+}  // namespace sp
+
+namespace sp {
+namespace {
+
+TEST(ServiceConfig, ImagesMayOmitRunButTheHostMayNot) {
+  auto img = ParseServiceConfig("cpuShares: 64\nmemory: 32\nimage: 127.0.0.1:5000/web:1.0\n", "deploy.yaml", "web");
+  ASSERT_TRUE(img.has_value()) << img.error().message();
+  EXPECT_TRUE(img->run.empty());
+  EXPECT_EQ(img->pull_policy, "");
+  EXPECT_FALSE(img->publish_exposed_ports);
+  auto host = ParseServiceConfig("cpuShares: 64\nmemory: 32\nimage: host\n", "deploy.yaml", "web");
+  ASSERT_FALSE(host.has_value());
+  EXPECT_NE(host.error().message().find("missing required key \"run\""), std::string::npos);
+  EXPECT_FALSE(ParseServiceConfig("cpuShares: 64\nmemory: 32\n", "deploy.yaml", "web").has_value());
+  // An explicit empty run is still an error, image or not.
+  EXPECT_FALSE(ParseServiceConfig("cpuShares: 64\nmemory: 32\nimage: a/b\nrun: []\n", "deploy.yaml", "web").has_value());
+}
+
+TEST(ServiceConfig, PullPolicyAndExposedPorts) {
+  auto c = ParseServiceConfig("cpuShares: 64\nmemory: 32\nimage: a/b:1\npullPolicy: never\npublishExposedPorts: true\n",
+                              "deploy.yaml", "web");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->pull_policy, "never");
+  EXPECT_TRUE(c->publish_exposed_ports);
+  auto bad = ParseServiceConfig("cpuShares: 64\nmemory: 32\nimage: a/b:1\npullPolicy: sometimes\n", "deploy.yaml", "web");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("expected always, missing or never"), std::string::npos);
 }
 
 }  // namespace
