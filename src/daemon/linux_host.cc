@@ -102,7 +102,7 @@ double LinuxHost::Random() {
 }
 
 Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
-                          std::string_view entity) {
+                          std::string_view entity, const ProgressSink& progress) {
   std::string dir = ServiceDir(name);
   SP_RETURN_IF_ERROR(RemoveAll(dir));  // a redeploy starts from a clean directory (volumes are elsewhere)
   std::string data = JoinPath(dir, "data");

@@ -59,7 +59,7 @@ class LinuxHost : public Host {
   int64_t NowMs() override;
   double Random() override;
   Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
-                 std::string_view entity) override;
+                 std::string_view entity, const ProgressSink& progress) override;
   Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
   void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override;
   bool MonitorAlive(const std::string& name, int64_t monitor_pid) override;

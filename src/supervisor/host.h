@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config/service_config.h"
+#include "spawnpoint/progress.h"
 #include "util/status.h"
 
 namespace sp {
@@ -36,6 +37,9 @@ struct ServiceUsage {
   uint64_t memory_bytes = 0;
 };
 
+// Receives progress snapshots while a deploy prepares (pull, clone, build). May be empty.
+using ProgressSink = std::function<void(const DeployProgress&)>;
+
 class Host {
  public:
   using ExitSink = std::function<void(const std::string& name, int64_t monitor_pid)>;
@@ -44,12 +48,13 @@ class Host {
   virtual int64_t NowMs() = 0;  // wall clock, milliseconds since the epoch
   virtual double Random() = 0;  // uniform in [0, 1)
 
-  // Creates the service's directories and volumes, unpacks the included
-  // files (a tar.gz, may be empty) and installs the service's entity (the
-  // .creds given with the deploy, or a newly minted one when empty). Called
-  // once per deploy.
+  // Creates the service's directories and volumes, pulls its image, clones
+  // its source, unpacks the included files (a tar.gz, may be empty),
+  // installs the service's entity (the .creds given with the deploy, or a
+  // newly minted one when empty) and runs its build steps, reporting progress
+  // to `progress`. Called once per deploy; may take long (pulls, builds).
   virtual Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
-                         std::string_view entity) = 0;
+                         std::string_view entity, const ProgressSink& progress) = 0;
   // Starts instance `instance` of the service; returns when its process runs.
   virtual Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) = 0;
   // Reports the monitor's exit through `sink` (also if it already exited).

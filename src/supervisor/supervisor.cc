@@ -44,13 +44,10 @@ std::string DescribeExit(const ExitStatus& ex) {
 }  // namespace
 
 Status CheckDeployable(const ServiceConfig& cfg, const SupervisorOptions& opts) {
-  if (!cfg.image.empty() && cfg.image != "host")
-    return Status::Unimplemented("image \"" + cfg.image +
-                                 "\": images from registries are not supported yet; leave image out or use "
-                                 "image: host");
-  if (!cfg.source.empty()) return Status::Unimplemented("source: cloning sources is not supported yet");
-  if (!cfg.build.empty()) return Status::Unimplemented("build: build steps are not supported yet");
-  if (!cfg.ports.empty()) return Status::Unimplemented("ports: published ports are not supported yet");
+  if ((cfg.image.empty() || cfg.image == "host") && cfg.run.empty())
+    return Status::InvalidArgument("run: the service runs on the host's system (no image), so it needs a command");
+  if (cfg.use_host_net && (!cfg.ports.empty() || cfg.publish_exposed_ports))
+    return Status::InvalidArgument("ports: a service on the host's network cannot publish ports; it listens on the host already");
   if (cfg.use_host_net && !opts.enable_host_networking)
     return Status::PermissionDenied(
         "useHostNet: this daemon does not allow host networking (enableHostNetworking is false in its config)");
@@ -146,7 +143,7 @@ Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
   if (st.ok()) st = store_.SetLogPosition(name, 0, 0);  // a new deploy starts a new log
   if (st.ok()) {
     lock.unlock();
-    st = host_.Prepare(name, req.config, req.files, req.entity);
+    st = host_.Prepare(name, req.config, req.files, req.entity, req.progress);
     lock.lock();
   }
   if (st.ok()) st = StartInstance(lock, name);

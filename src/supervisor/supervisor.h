@@ -70,6 +70,7 @@ struct DeployRequest {
   std::string file_name;  // for messages
   std::string files;      // tar.gz of includedFiles/includedDirectories, may be empty
   std::string entity;     // .creds of the entity named by `entity`/`bw2Entity`, or empty
+  ProgressSink progress;  // pull/clone/build progress while the host prepares; may be empty
 };
 
 // Refuses what this version cannot do, or what the daemon does not allow.

@@ -21,8 +21,8 @@ class FakeHost : public Host {
   ~FakeHost() override { JoinAll(); }
   int64_t NowMs() override { return now_ms; }
   double Random() override { return 0.5; }
-  Status Prepare(const std::string& name, const ServiceConfig&, std::string_view files,
-                 std::string_view entity) override {
+  Status Prepare(const std::string& name, const ServiceConfig&, std::string_view files, std::string_view entity,
+                 const ProgressSink&) override {
     std::lock_guard<std::mutex> l(mu);
     prepared.insert(name);
     return Status::Ok();
@@ -188,10 +188,10 @@ TEST_F(SupervisorTest, RefusesDuplicateRunningName) {
   EXPECT_EQ(sup_->Available().cpu_shares, 1536) << "the refused deploy must not reserve";
 }
 
-TEST_F(SupervisorTest, UnsupportedAndForbiddenFeaturesAreRefused) {
-  auto img = sup_->Deploy(Req("a", "image: 127.0.0.1:5000/web:1.0\n"));
-  ASSERT_FALSE(img);
-  EXPECT_EQ(img.error().code(), Code::kUnimplemented);
+TEST_F(SupervisorTest, ForbiddenFeaturesAreRefused) {
+  auto ports = sup_->Deploy(Req("a", "useHostNet: true\nports: ['80']\n"));
+  ASSERT_FALSE(ports);
+  EXPECT_EQ(ports.error().code(), Code::kInvalidArgument);
   auto net = sup_->Deploy(Req("b", "useHostNet: true\n"));
   ASSERT_FALSE(net);
   EXPECT_EQ(net.error().code(), Code::kPermissionDenied);
@@ -202,6 +202,9 @@ TEST_F(SupervisorTest, UnsupportedAndForbiddenFeaturesAreRefused) {
   SupervisorOptions allow;
   allow.enable_host_networking = true;
   EXPECT_TRUE(CheckDeployable(Req("b", "useHostNet: true\n").config, allow).ok());
+  // An image deploy is handed to the host, which pulls it.
+  EXPECT_TRUE(sup_->Deploy(Req("img", "image: 127.0.0.1:5000/web:1.0\n")).has_value());
+  EXPECT_EQ(host_.launches, 1);
 }
 
 TEST_F(SupervisorTest, ExitWithoutAutoRestartReturnsReservation) {
