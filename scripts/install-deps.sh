@@ -6,9 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
-  libsqlite3-dev libarchive-dev libsodium-dev libnats-dev libcurl4-openssl-dev
+  libsqlite3-dev libarchive-dev zlib1g-dev libsodium-dev libnats-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   runc crun nats-server containernetworking-plugins iptables iproute2
+  # tests: a real registry, git sources, a static busybox for test images, python3 for the token proxy
+  docker-registry busybox-static python3 zstd
 )
 
 missing=()

@@ -193,6 +193,7 @@ void TestDaemon::Cleanup() {
         if (ProcessAlive(p)) ::kill(p, SIGKILL);
       }
       RunCommand({"runc", "--root", state_dir_ + "/runc", "delete", "--force", name});
+      ::umount2((state_dir_ + "/services/" + name + "/rootfs").c_str(), MNT_DETACH);  // an image's overlay
     }
   }
   if (auto ns = ListDir(state_dir_ + "/netns")) {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spawnpoint/progress.h"
 #include "spawnpoint/status.h"
 
 namespace sp {
@@ -88,8 +89,23 @@ class Client {
   // Hosts (and their services) whose base URI is `base` or lies below it,
   // from the last heartbeats kept by the router: answers at once.
   Result<std::vector<HostStatus>> Scan(std::string_view base, Millis timeout);
+  using ProgressHandler = std::function<void(const DeployProgress&)>;
   // Each returns the daemon's description of the service (see docs/protocol.md).
   Result<nlohmann::json> Deploy(std::string_view host_uri, const DeployArgs& args, Millis timeout);
+  // Deploys while showing what the daemon does first (pulling the image, cloning the source, running
+  // the build): `on_progress` gets every progress snapshot, on a library thread. A deploy may take
+  // long; it fails only when neither a reply nor progress arrived for `idle_timeout`.
+  Result<nlohmann::json> Deploy(std::string_view host_uri, const DeployArgs& args, Millis idle_timeout,
+                                const ProgressHandler& on_progress);
+  // The host's local images: {"images": [{"reference", "digest", "manifest", "size", "diskSize",
+  // "pulledAt", "usedBy": [service names]}], "diskSize"}.
+  Result<nlohmann::json> Images(std::string_view host_uri, Millis timeout);
+  // Pulls `reference` into the host's store (progress as for Deploy); returns the image's entry.
+  Result<nlohmann::json> Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
+                              const ProgressHandler& on_progress);
+  // Removes the images no service uses and every blob and layer no image needs:
+  // {"images": [references], "blobs", "layers", "bytes"}.
+  Result<nlohmann::json> PruneImages(std::string_view host_uri, Millis timeout);
   Result<nlohmann::json> Restart(std::string_view host_uri, std::string_view name, Millis timeout);
   Result<nlohmann::json> Stop(std::string_view host_uri, std::string_view name, Millis timeout);
   Result<nlohmann::json> Inspect(std::string_view host_uri, std::string_view name, Millis timeout);
@@ -105,6 +121,10 @@ class Client {
  private:
   explicit Client(std::unique_ptr<Bus> bus);
   Result<nlohmann::json> Call(const std::string& uri, const nlohmann::json& body, Millis timeout);
+  // A request whose progress arrives on `progress_uri` meanwhile (see Deploy).
+  Result<nlohmann::json> CallWithProgress(const std::string& uri, const nlohmann::json& body,
+                                          const std::string& progress_uri, Millis idle_timeout,
+                                          const ProgressHandler& on_progress);
   std::unique_ptr<Bus> bus_;
   std::vector<std::string> pub_allow_;  // from the entity's JWT; empty = unrestricted
 };

@@ -155,7 +155,7 @@ Permissions DaemonPermissions(std::string_view base_uri, std::string_view daemon
     perms.pub_allow.push_back(Str(kJsApi) + "STREAM.UPDATE." + Str(stream));
   }
   perms.pub_allow.push_back(Str(kJsApi) + "STREAM.PURGE." + Str(kHeartbeatStream));
-  perms.sub_allow = {base + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config",
+  perms.sub_allow = {base + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.*",
                      base + ".s%2Espawnpoint.*.i%2Espawnable.slot.*", InboxPrefix(daemon_pub) + ".>"};
   perms.allow_responses = true;
   return perms;

@@ -168,7 +168,7 @@ TEST(DaemonPermissionsTest, CoverTheDaemonsSubjectsAndNoMore) {
                                                 "$JS.API.STREAM.UPDATE.SPAWNPOINT_LOGS",
                                                 "$JS.API.STREAM.PURGE.SPAWNPOINT_HEARTBEATS"));
   EXPECT_THAT(p.sub_allow,
-              UnorderedElementsAre(b + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.config",
+              UnorderedElementsAre(b + ".s%2Espawnpoint.daemon.i%2Espawnpoint.slot.*",
                                    b + ".s%2Espawnpoint.*.i%2Espawnable.slot.*", "_INBOX." + daemon + ".>"));
   EXPECT_TRUE(p.allow_responses);
   SpawnpointUris uris("oski/spawnpoint/alpha");

@@ -189,7 +189,8 @@ Status Bus::Publish(std::string_view subject, std::string_view data) {
 // A request on its own inbox subscription, so that a refusal by the router
 // (reported asynchronously as a permissions violation naming the subject)
 // ends the wait at once instead of after the whole timeout.
-Result<BusMessage> Bus::RawRequest(std::string_view subject, std::string_view data, Millis timeout) {
+Result<BusMessage> Bus::RawRequest(std::string_view subject, std::string_view data, Millis timeout,
+                                   const ActivityClock& last_activity) {
   std::string subj(subject);
   std::string inbox = NewInbox();
   natsSubscription* sub = nullptr;
@@ -222,6 +223,7 @@ Result<BusMessage> Bus::RawRequest(std::string_view subject, std::string_view da
           last_async_error_.find("\"" + subj + "\"") != std::string::npos)
         return Err(Status::PermissionDenied("the router refused publishing to " + subj + ": " + last_async_error_));
     }
+    if (last_activity) deadline = std::max(deadline, last_activity() + timeout);
     if (std::chrono::steady_clock::now() >= deadline)
       return Err(Status::DeadlineExceeded("request on " + subj + ": no reply within " + FormatDuration(timeout)));
   }
@@ -229,6 +231,11 @@ Result<BusMessage> Bus::RawRequest(std::string_view subject, std::string_view da
 
 Result<BusMessage> Bus::Request(std::string_view subject, std::string_view data, Millis timeout) {
   return RawRequest(subject, data, timeout);
+}
+
+Result<BusMessage> Bus::Request(std::string_view subject, std::string_view data, Millis timeout,
+                                const ActivityClock& last_activity) {
+  return RawRequest(subject, data, timeout, last_activity);
 }
 
 Result<std::unique_ptr<Subscription>> Bus::Subscribe(std::string_view subject, Handler handler) {

@@ -97,6 +97,11 @@ class Bus {
   // listens on the subject, DeadlineExceeded on timeout, PermissionDenied if
   // the router refused the publish.
   Result<BusMessage> Request(std::string_view subject, std::string_view data, Millis timeout);
+  // Same, for a long operation that shows signs of life: the timeout counts from the later of the
+  // request and `last_activity()` (a steady-clock time the caller updates, e.g. on progress messages).
+  using ActivityClock = std::function<std::chrono::steady_clock::time_point()>;
+  Result<BusMessage> Request(std::string_view subject, std::string_view data, Millis timeout,
+                             const ActivityClock& last_activity);
   Result<std::unique_ptr<Subscription>> Subscribe(std::string_view subject, Handler handler);
   // Round trip to the server: every earlier publish has been processed.
   Status Flush(Millis timeout);
@@ -123,7 +128,8 @@ class Bus {
   Bus() = default;
   friend struct BusCallbacks;
   friend class Follower;
-  Result<BusMessage> RawRequest(std::string_view subject, std::string_view data, Millis timeout);
+  Result<BusMessage> RawRequest(std::string_view subject, std::string_view data, Millis timeout,
+                                const ActivityClock& last_activity = {});
   Result<std::vector<BusMessage>> LastPerSubjectOne(std::string_view stream, std::string_view filter,
                                                     std::chrono::steady_clock::time_point deadline);
   // Sequence of the last message stored under `subject` in `stream`; 0 if none.

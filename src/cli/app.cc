@@ -9,6 +9,7 @@
 
 #include "cli/auth_commands.h"
 #include "cli/commands.h"
+#include "cli/image_commands.h"
 #include "cli/history.h"
 
 namespace sp::cli {
@@ -84,6 +85,23 @@ int RunSpawnctl(int argc, char** argv) {
       deploy.timeout = *t;
       return Deploy(ctx, deploy);
     };
+  });
+
+  ImagesFlags images;
+  auto* images_cmd = app.add_subcommand("images", "list the host's local images");
+  AddUri(images_cmd, images.uri);
+  images_cmd->add_flag("--json", images.json, "print JSON");
+  auto* pull_cmd = images_cmd->add_subcommand("pull", "pull an image into the host's store, showing progress");
+  pull_cmd->add_option("reference", images.reference, "image reference, e.g. 127.0.0.1:5000/web:1.0")->required();
+  AddUri(pull_cmd, images.uri);
+  pull_cmd->add_flag("--json", images.json, "print JSON");
+  pull_cmd->callback([&] { run = [&](Context& ctx) { return PullImage(ctx, images); }; });
+  auto* prune_cmd = images_cmd->add_subcommand("prune", "remove images no service uses, and their layers");
+  AddUri(prune_cmd, images.uri);
+  prune_cmd->add_flag("--json", images.json, "print JSON");
+  prune_cmd->callback([&] { run = [&](Context& ctx) { return PruneImages(ctx, images); }; });
+  images_cmd->callback([&] {
+    if (!run) run = [&](Context& ctx) { return Images(ctx, images); };
   });
 
   c = app.add_subcommand("deploy-last", "re-run the last deploy command run in this directory");

@@ -12,6 +12,7 @@
 #include "bus/bus.h"
 #include "cli/format.h"
 #include "cli/history.h"
+#include "cli/image_commands.h"
 #include "config/service_config.h"
 #include "config/yaml_fields.h"
 #include "util/clock.h"
@@ -21,6 +22,8 @@ namespace sp::cli {
 namespace {
 
 constexpr Millis kRequestTimeout{60000};
+// A deploy that pulls an image or builds may take long; it fails when the daemon shows no progress.
+constexpr Millis kDeployIdleTimeout{120000};
 
 std::string Dirname(const std::string& path) {
   auto pos = path.rfind('/');
@@ -34,10 +37,12 @@ std::string Cwd() {
 }
 
 // Follows the service's log until Ctrl-C or the timeout, around `action`.
+// A null `client` means the caller follows the log itself.
 template <typename Action>
 int WithTail(Client* client, const std::string& uri, const std::string& name, std::optional<Millis> timeout,
              Action action) {
-  auto sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
+  Result<std::unique_ptr<Follower>> sub = std::unique_ptr<Follower>();
+  if (client) sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
   if (!sub) return Fail(sub.error(), "tail " + name);
   int rc = action();
   if (rc != 0) return rc;
@@ -86,8 +91,15 @@ int Deploy(Context& ctx, const DeployFlags& f) {
     args.entity = *creds;
   }
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(*client, *uri, cfg->name, f.timeout, [&] {
-    auto r = (*client)->Deploy(*uri, args, kRequestTimeout);
+  ProgressPrinter progress;
+  auto sub = (*client)->Tail(*uri, cfg->name, [&progress](const LogEntry& e) {
+    progress.Release();  // the service's log (a build's output) takes over the screen
+    PrintLogEntry(e);
+  });
+  if (!sub) return Fail(sub.error(), "tail " + cfg->name);
+  return WithTail(nullptr, *uri, cfg->name, f.timeout, [&] {
+    auto r = (*client)->Deploy(*uri, args, kDeployIdleTimeout, progress.Handler());
+    progress.Release();
     if (!r) return Fail(r.error(), "deploy " + cfg->name);
     PrintLine("[SUCCESS] Service container has started");
     return 0;

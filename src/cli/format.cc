@@ -52,7 +52,11 @@ nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
                       {"memory", s.memory_mib},
                       {"usedCpuShares", s.used_cpu_shares},
                       {"usedMemory", s.used_memory_mib},
-                      {"restarts", s.restarts}});
+                      {"restarts", s.restarts},
+                      {"image", s.raw.is_object() && s.raw.contains("image") ? s.raw["image"] : nlohmann::json()},
+                      {"ports", s.raw.is_object() && s.raw.contains("ports") && s.raw["ports"].is_array()
+                                    ? s.raw["ports"]
+                                    : nlohmann::json::array()}});
     }
     arr.push_back({{"alias", h.alias},
                    {"uri", h.uri},

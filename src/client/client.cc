@@ -3,11 +3,14 @@
 #include "spawnpoint/client.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 
 #include "bus/bus.h"
 #include "auth/creds.h"
 #include "auth/grant.h"
 #include "bus/protocol.h"
+#include "config/service_config.h"
 #include "uri/uri.h"
 #include "util/base64.h"
 #include "util/clock.h"
@@ -124,6 +127,68 @@ Result<nlohmann::json> Client::Deploy(std::string_view host_uri, const DeployArg
   // JSON cannot carry bytes: the archive travels base64-encoded.
   if (!args.files.empty()) body["files"] = EncodeBase64(args.files);
   return Call(SpawnpointUris(std::string(host_uri)).DaemonConfigSlot(), body, timeout);
+}
+
+Result<nlohmann::json> Client::CallWithProgress(const std::string& uri, const nlohmann::json& body,
+                                                const std::string& progress_uri, Millis idle_timeout,
+                                                const ProgressHandler& on_progress) {
+  using Clock = std::chrono::steady_clock;
+  auto last = std::make_shared<std::atomic<Clock::rep>>(Clock::now().time_since_epoch().count());
+  // Subscribed before the request goes out, so no snapshot is missed.
+  auto sub = bus_->Subscribe(UriToSubject(progress_uri), [last, on_progress](BusMessage m) {
+    auto p = ParseProgress(m.data);
+    if (!p) return;  // not a progress message: ignored, and it does not count as a sign of life
+    last->store(Clock::now().time_since_epoch().count());
+    if (on_progress) on_progress(*p);
+  });
+  if (!sub) return Err(sub.error());
+  SP_RETURN_IF_ERROR(bus_->Flush(idle_timeout));
+  auto reply = bus_->Request(UriToSubject(uri), body.dump(), idle_timeout,
+                             [last] { return Clock::time_point(Clock::duration(last->load())); });
+  sub->reset();  // no more callbacks once this returns
+  if (!reply) {
+    Status e = reply.error();
+    if (e.code() == Code::kUnavailable)
+      return Err(Status::Unavailable("no daemon answered on " + uri + " (is the host URI right, and is spawnd up?)"));
+    if (e.code() == Code::kDeadlineExceeded)
+      return Err(Status::DeadlineExceeded("no reply and no progress on " + uri + " for " + FormatDuration(idle_timeout)));
+    return Err(e);
+  }
+  return DecodeReply(reply->data);
+}
+
+Result<nlohmann::json> Client::Deploy(std::string_view host_uri, const DeployArgs& args, Millis idle_timeout,
+                                      const ProgressHandler& on_progress) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  std::string name = args.name;
+  if (name.empty()) {
+    SP_ASSIGN_OR_RETURN(ServiceConfig cfg, ParseServiceConfig(args.yaml, args.file_name));
+    name = cfg.name;
+  }
+  SP_RETURN_IF_ERROR(ValidateServiceName(name));
+  nlohmann::json body = {{"name", name}, {"config", args.yaml}, {"configFile", args.file_name}};
+  if (!args.entity.empty()) body["entity"] = args.entity;
+  if (!args.files.empty()) body["files"] = EncodeBase64(args.files);
+  SpawnpointUris uris{std::string(host_uri)};
+  return CallWithProgress(uris.DaemonConfigSlot(), body, uris.ServiceProgress(name), idle_timeout, on_progress);
+}
+
+Result<nlohmann::json> Client::Images(std::string_view host_uri, Millis timeout) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  return Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("images"), nlohmann::json::object(), timeout);
+}
+
+Result<nlohmann::json> Client::Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
+                                    const ProgressHandler& on_progress) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  SpawnpointUris uris{std::string(host_uri)};
+  return CallWithProgress(uris.DaemonSlot("pull"), {{"reference", std::string(reference)}}, uris.DaemonProgress(),
+                          idle_timeout, on_progress);
+}
+
+Result<nlohmann::json> Client::PruneImages(std::string_view host_uri, Millis timeout) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  return Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("prune"), nlohmann::json::object(), timeout);
 }
 
 Result<nlohmann::json> Client::Restart(std::string_view host_uri, std::string_view name, Millis timeout) {

@@ -17,6 +17,7 @@
 #include "auth/delegation.h"
 #include "bus/protocol.h"
 #include "daemon/identity.h"
+#include "daemon/progress_publisher.h"
 #include "util/base64.h"
 #include "util/fs.h"
 
@@ -89,6 +90,7 @@ DaemonPaths::DaemonPaths(const std::string& s)
       netns(JoinPath(s, "netns")),
       cni(JoinPath(s, "cni")),
       runc(JoinPath(s, "runc")),
+      images(JoinPath(s, "images")),
       db(JoinPath(s, "spawnd.db")),
       lock(JoinPath(s, "spawnd.lock")),
       client_json(JoinPath(s, "client.json")) {}
@@ -114,9 +116,6 @@ Daemon::~Daemon() {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Start(DaemonConfig cfg, std::string monitor_binary) {
-  if (!cfg.default_image.empty() && cfg.default_image != "host")
-    return Err(Status::Unimplemented("defaultImage \"" + cfg.default_image +
-                                     "\": images from registries are not supported yet"));
   // One canonical path: runc refuses a rootfs reached through a symlink, and re-adoption
   // recognises monitors by the exact paths on their command lines.
   SP_RETURN_IF_ERROR(MakeDirs(cfg.state_dir, 0711).Annotate("state directory"));
@@ -254,6 +253,18 @@ Status Daemon::CreateHostAndSupervisor() {
   } else {
     ho.service_router_url = cfg_.router;
   }
+  SP_ASSIGN_OR_RETURN(images_, ImageStore::Open(paths_.images));
+  PullerOptions po;
+  po.registry.insecure_registries = cfg_.insecure_registries;
+  po.registry.auth_file = cfg_.registry_auth;
+  if (po.registry.auth_file.empty()) {
+    const char* env = std::getenv("REGISTRY_AUTH_FILE");
+    if (env && *env) po.registry.auth_file = env;
+  }
+  po.allow_local = cfg_.allow_local_sources;
+  SP_ASSIGN_OR_RETURN(puller_, ImagePuller::Create(*images_, po));
+  ho.images = puller_.get();
+  ho.allow_local_sources = cfg_.allow_local_sources;
   SP_ASSIGN_OR_RETURN(host_, LinuxHost::Create(ho));
 
   shipper_ = std::make_unique<LogShipper>(
@@ -276,6 +287,13 @@ Status Daemon::Subscribe() {
   });
   if (!deploy) return deploy.error();
   subs_.push_back(std::move(*deploy));
+  for (const char* kind : {"images", "pull", "prune"}) {
+    auto sub = bus_->Subscribe(UriToSubject(uris_.DaemonSlot(kind)), [this](BusMessage m) {
+      work_->Submit([this, m = std::move(m)] { HandleDaemonSlot(m); });
+    });
+    if (!sub) return sub.error();
+    subs_.push_back(std::move(*sub));
+  }
   // One subscription for the slots of every service: <base>.s%2Espawnpoint.*.i%2Espawnable.slot.*
   std::string pattern = service_slot_prefix_ + "*.i%2Espawnable.slot.*";
   auto slots = bus_->Subscribe(pattern, [this](BusMessage m) {
@@ -320,7 +338,22 @@ void Daemon::HandleDeploy(const BusMessage& msg) {
     auto creds = ParseCreds(entity);
     if (!creds) return fail(creds.error().Annotate("deploy request: entity"));
   }
-  auto view = supervisor_->Deploy(DeployRequest{*cfg, str("config"), file, std::move(*files), std::move(entity)});
+  if (cfg->image.empty()) cfg->image = cfg_.default_image.empty() ? "host" : cfg_.default_image;
+  const std::string name = cfg->name;
+  const std::string progress_subject = UriToSubject(uris_.ServiceProgress(name));
+  bool tracking = false;
+  ProgressPublisher publisher([this, progress_subject](const std::string& payload) {
+    (void)bus_->Publish(progress_subject, payload);
+  });
+  DeployRequest req{*cfg, str("config"), file, std::move(*files), std::move(entity), nullptr};
+  req.progress = [&](const DeployProgress& p) {
+    if (p.phase == "building" && !tracking) {
+      tracking = true;  // build output is the service's log: ship it from the first line
+      shipper_->Track(name, host_->LogDir(name), 0, 0);
+    }
+    publisher.Update(p);
+  };
+  auto view = supervisor_->Deploy(std::move(req));
   if (!view) return fail(view.error());
   Log("deployed " + view->name + " (pid " + std::to_string(view->pid) + ")");
   Reply(msg, EncodeReply(Describe(*view, false)));
@@ -349,6 +382,61 @@ void Daemon::HandleServiceSlot(const BusMessage& msg) {
   Reply(msg, EncodeReply(Status::InvalidArgument("unknown slot \"" + kind + "\"")));
 }
 
+nlohmann::json Daemon::DescribeImage(const ImageRecord& rec,
+                                     const std::map<std::string, std::vector<std::string>>& users) {
+  int64_t disk = 0;
+  for (const Digest& l : rec.layers) disk += DiskUsage(images_->LayerDir(l));
+  auto it = users.find(rec.manifest.str());
+  nlohmann::json used = it == users.end() ? nlohmann::json::array() : nlohmann::json(it->second);
+  return {{"reference", rec.reference}, {"digest", rec.digest.str()}, {"manifest", rec.manifest.str()},
+          {"size", rec.size},           {"diskSize", disk},           {"pulledAt", Rfc3339Millis(rec.pulled_ms)},
+          {"usedBy", used}};
+}
+
+void Daemon::HandleDaemonSlot(const BusMessage& msg) {
+  if (!IsClientRequest(msg)) return;
+  std::string kind = msg.subject.substr(msg.subject.rfind('.') + 1);
+  if (kind == "images") {
+    auto users = host_->ImageUsers();
+    nlohmann::json list = nlohmann::json::array();
+    for (const ImageRecord& rec : images_->List()) list.push_back(DescribeImage(rec, users));
+    return Reply(msg, EncodeReply(nlohmann::json{{"images", list}, {"diskSize", DiskUsage(paths_.images)}}));
+  }
+  if (kind == "pull") {
+    auto body = ParseJsonObject(msg.data, "pull request");
+    if (!body) return Reply(msg, EncodeReply(body.error()));
+    if (!body->contains("reference") || !(*body)["reference"].is_string())
+      return Reply(msg, EncodeReply(Status::InvalidArgument("pull request: missing \"reference\"")));
+    std::string ref = (*body)["reference"].get<std::string>();
+    const std::string subject = UriToSubject(uris_.DaemonProgress());
+    ProgressPublisher publisher([this, subject](const std::string& payload) { (void)bus_->Publish(subject, payload); });
+    auto pulled = puller_->Pull(ref, "always", [&](const PullSnapshot& s) {
+      publisher.Update(DeployProgress{"", s.phase, ref, s.message, WallClockMs(), s.layers});
+    });
+    if (!pulled) {
+      Log("pull " + ref + " failed: " + pulled.error().message());
+      return Reply(msg, EncodeReply(pulled.error().Annotate("pull " + ref)));
+    }
+    Log("pulled " + pulled->record.reference + " (" + pulled->record.digest.str() + ")");
+    return Reply(msg, EncodeReply(DescribeImage(pulled->record, host_->ImageUsers())));
+  }
+  if (kind == "prune") {
+    auto report = images_->Prune([this] {
+      std::set<std::string> in_use;
+      for (const auto& [manifest, names] : host_->ImageUsers()) in_use.insert(manifest);
+      return in_use;
+    });
+    if (!report) return Reply(msg, EncodeReply(report.error().Annotate("prune")));
+    Log("pruned " + std::to_string(report->images.size()) + " images, " + std::to_string(report->layers) +
+        " layers, " + std::to_string(report->blobs) + " blobs");
+    return Reply(msg, EncodeReply(nlohmann::json{{"images", report->images},
+                                                 {"blobs", report->blobs},
+                                                 {"layers", report->layers},
+                                                 {"bytes", report->bytes}}));
+  }
+  Reply(msg, EncodeReply(Status::InvalidArgument("unknown slot \"" + kind + "\"")));
+}
+
 nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
   nlohmann::json j = {{"name", v.name},
                       {"host", cfg_.path},
@@ -366,6 +454,16 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
                       {"startedAt", Rfc3339Millis(v.started_ms)},
                       {"lastExit", nullptr}};
   if (v.state == "backoff") j["nextStartAt"] = Rfc3339Millis(v.next_start_ms);
+  if (auto img = host_->ImageOf(v.name)) {
+    j["image"] = {{"reference", img->reference}, {"digest", img->digest.str()}, {"manifest", img->manifest.str()}};
+  } else {
+    j["image"] = {{"reference", "host"}};
+  }
+  nlohmann::json ports = nlohmann::json::array();
+  for (const PublishedPort& p : host_->PortsOf(v.name)) {
+    ports.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  }
+  j["ports"] = ports;
   if (v.last_exit) {
     j["lastExit"] = {{"code", v.last_exit->code},
                      {"signal", v.last_exit->signal},
@@ -463,7 +561,15 @@ void Daemon::PublishServiceHeartbeat(const ServiceView& v, int64_t now) {
       usage.used_cpu_shares = cpu_rate_.Update(v.name, u->cpu_usage_ns, now, v.started_ms);
     }
   }
-  (void)bus_->Publish(UriToSubject(uris_.ServiceHeartbeat(v.name)), ServiceHeartbeat(host_info_, now, v, usage).dump());
+  nlohmann::json hb = ServiceHeartbeat(host_info_, now, v, usage);
+  nlohmann::json ports = nlohmann::json::array();
+  for (const PublishedPort& p : host_->PortsOf(v.name)) {
+    ports.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  }
+  hb["ports"] = ports;
+  auto img = host_->ImageOf(v.name);
+  hb["image"] = img ? img->reference : "host";
+  (void)bus_->Publish(UriToSubject(uris_.ServiceHeartbeat(v.name)), hb.dump());
 }
 
 void Daemon::PublishHeartbeats(bool all) {

@@ -25,6 +25,8 @@
 #include "daemon/linux_host.h"
 #include "daemon/log_shipper.h"
 #include "daemon/work_queue.h"
+#include "image/image_store.h"
+#include "image/puller.h"
 #include "router/embedded_router.h"
 #include "store/store.h"
 #include "supervisor/supervisor.h"
@@ -38,7 +40,7 @@ void BlockDaemonSignals();
 
 struct DaemonPaths {
   explicit DaemonPaths(const std::string& state_dir);
-  std::string state, auth, router, services, volumes, netns, cni, runc, db, lock, client_json;
+  std::string state, auth, router, services, volumes, netns, cni, runc, images, db, lock, client_json;
 };
 
 class Daemon : public SupervisorListener {
@@ -69,6 +71,8 @@ class Daemon : public SupervisorListener {
 
   void HandleDeploy(const BusMessage& msg);
   void HandleServiceSlot(const BusMessage& msg);
+  void HandleDaemonSlot(const BusMessage& msg);
+  nlohmann::json DescribeImage(const ImageRecord& rec, const std::map<std::string, std::vector<std::string>>& users);
   nlohmann::json Describe(const ServiceView& v, bool with_events);
   void Reply(const BusMessage& msg, const std::string& payload);
 
@@ -97,6 +101,8 @@ class Daemon : public SupervisorListener {
   std::string router_url_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<LogShipper> shipper_;
+  std::unique_ptr<ImageStore> images_;
+  std::unique_ptr<ImagePuller> puller_;
   std::unique_ptr<LinuxHost> host_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<WorkQueue> work_;

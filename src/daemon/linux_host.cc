@@ -11,7 +11,14 @@
 #include <cstdlib>
 #include <random>
 
+#include <ftw.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+
 #include "archive/include_archive.h"
+#include "daemon/service_image.h"
+#include "monitor/cri_log.h"
+#include "monitor/log_segments.h"
 #include "monitor/exit_record.h"
 #include "monitor/launcher.h"
 #include "monitor/params.h"
@@ -21,6 +28,9 @@
 #include "runtime/bundle.h"
 #include "runtime/cgroups.h"
 #include "runtime/host_rootfs.h"
+#include "runtime/image_rootfs.h"
+#include "runtime/image_user.h"
+#include "source/fetch_source.h"
 #include "util/clock.h"
 #include "util/fs.h"
 
@@ -40,6 +50,64 @@ Mount Bind(const std::string& src, const std::string& dst, bool read_only) {
   return Mount{dst, "bind", src, opts};
 }
 
+constexpr const char* kPortsFile = "ports.json";
+
+std::vector<PublishedPort> ToPublished(const std::vector<PortMapping>& ports) {
+  std::vector<PublishedPort> out;
+  for (const PortMapping& p : ports) out.push_back(PublishedPort{p.host_port, p.container_port, p.protocol});
+  return out;
+}
+
+std::string PortsJson(const std::vector<PublishedPort>& ports) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const PublishedPort& p : ports)
+    j.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  return j.dump();
+}
+
+std::vector<PublishedPort> ReadPortsFile(const std::string& path) {
+  std::vector<PublishedPort> out;
+  auto text = ReadFileCapped(path, 1 << 20);
+  if (!text) return out;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (!e.is_object()) continue;
+    PublishedPort p{e.value("hostPort", 0), e.value("containerPort", 0), e.value("protocol", std::string("tcp"))};
+    if (p.host_port > 0 && p.container_port > 0) out.push_back(p);
+  }
+  return out;
+}
+
+// Gives a tree to the service's user (lchown: links are not followed).
+uid_t g_chown_uid;
+gid_t g_chown_gid;
+int ChownEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::lchown(path, g_chown_uid, g_chown_gid) == 0 ? 0 : -1;
+}
+std::mutex g_chown_mu;
+Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
+  std::lock_guard<std::mutex> lock(g_chown_mu);  // nftw's callback has no context argument
+  g_chown_uid = uid;
+  g_chown_gid = gid;
+  if (::nftw(dir.c_str(), ChownEntry, 32, FTW_PHYS | FTW_MOUNT) != 0)
+    return Status::FromErrno("give " + dir + " to the image's user", errno);
+  return Status::Ok();
+}
+
+// Waits until process `pid` (not our child) has exited.
+void WaitForExit(pid_t pid) {
+  int fd = PidfdOpen(pid);
+  if (fd >= 0) {
+    struct pollfd p {fd, POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    ::close(fd);
+    return;
+  }
+  while (::kill(pid, 0) == 0 || errno != ESRCH) ::usleep(50000);
+}
+
 }  // namespace
 
 LinuxHost::LinuxHost(LinuxHostOptions opts, OciRuntime runtime)
@@ -56,6 +124,12 @@ Result<std::unique_ptr<LinuxHost>> LinuxHost::Create(LinuxHostOptions opts) {
     // Once, up front: creates the bridge if needed and lets services reach the loopback-only router.
     SP_RETURN_IF_ERROR(EnsureRouterAccess(h->opts_.network.bridge, h->network_.gateway(), h->opts_.router_access_port)
                            .Annotate("router access for services"));
+  }
+  if (auto names = ListDir(h->opts_.services_dir)) {  // ports published before a restart stay taken
+    for (const std::string& n : *names) {
+      auto ports = ReadPortsFile(JoinPath(JoinPath(h->opts_.services_dir, n), kPortsFile));
+      if (!ports.empty()) h->ports_[n] = std::move(ports);
+    }
   }
   h->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   h->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -104,11 +178,29 @@ double LinuxHost::Random() {
 Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
                           std::string_view entity, const ProgressSink& progress) {
   std::string dir = ServiceDir(name);
-  SP_RETURN_IF_ERROR(RemoveAll(dir));  // a redeploy starts from a clean directory (volumes are elsewhere)
+  // A redeploy starts from a clean directory (volumes are elsewhere); an earlier image root goes first.
+  SP_RETURN_IF_ERROR(ReleaseImageRootfs(dir));
+  ReleasePorts(name);
+  SP_RETURN_IF_ERROR(RemoveAll(dir));
   std::string data = JoinPath(dir, "data");
   SP_RETURN_IF_ERROR(MakeDirs(data, 0755));
   SP_RETURN_IF_ERROR(MakeDirs(LogDir(name), 0700));
   for (const std::string& v : cfg.volumes) SP_RETURN_IF_ERROR(MakeDirs(JoinPath(opts_.volumes_dir, v), 0755));
+  std::optional<PulledImage> image;
+  SP_RETURN_IF_ERROR(PullImage(name, cfg, progress, &image));
+  SP_RETURN_IF_ERROR(ReservePorts(name, cfg, image ? &image->config : nullptr));
+  auto report = [&](const std::string& phase, const std::string& message) {
+    if (progress) progress(DeployProgress{name, phase, cfg.image, message, WallClockMs(), {}});
+  };
+  if (!cfg.source.empty()) {
+    report("cloning", "cloning " + cfg.source);
+    SourceOptions so;
+    so.allow_local = opts_.allow_local_sources;
+    so.timeout = opts_.source_timeout;
+    SP_RETURN_IF_ERROR(FetchSource(cfg.source, data, so, [&](std::string_view line) {
+                         report("cloning", std::string(line));
+                       }).Annotate("source"));
+  }
   if (!files.empty()) SP_RETURN_IF_ERROR(UnpackIncludes(files, data).Annotate("included files"));
   // The entity goes in last, so an included file of the same name cannot replace it.
   std::string creds(entity);
@@ -120,14 +212,128 @@ Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std
     ::unlink(path.c_str());  // whatever an archive put there (even a symlink) is replaced, never followed
     SP_RETURN_IF_ERROR(WriteFileAtomic(path, creds, 0600).Annotate("service entity"));
   }
+  if (image) {
+    // /srv/spawnpoint belongs to the user the image runs as, so the service can write there.
+    auto mounted = PrepareImageRootfs(dir, name, image->layer_dirs);
+    if (!mounted) return mounted.error();
+    SP_ASSIGN_OR_RETURN(ProcessUser user, ResolveImageUser(JoinPath(dir, "rootfs"), image->config.user));
+    if (user.uid != 0 || user.gid != 0) SP_RETURN_IF_ERROR(ChownTree(data, user.uid, user.gid));
+  }
+  if (!cfg.build.empty()) SP_RETURN_IF_ERROR(RunBuild(name, cfg, progress));
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> LinuxHost::ContainerEnv(const std::string& name, const ServiceConfig& cfg) const {
+Status LinuxHost::PullImage(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress,
+                            std::optional<PulledImage>* pulled) {
+  if (cfg.image.empty() || cfg.image == "host") return Status::Ok();
+  if (!opts_.images) return Status::Unimplemented("this daemon has no image store; use image: host");
+  auto on_pull = [&](const PullSnapshot& snap) {
+    if (progress) progress(DeployProgress{name, snap.phase, cfg.image, snap.message, WallClockMs(), snap.layers});
+  };
+  SP_ASSIGN_OR_RETURN(PulledImage img, opts_.images->Pull(cfg.image, cfg.pull_policy, on_pull));
+  SP_RETURN_IF_ERROR(WriteServiceImage(ServiceDir(name), img.record).Annotate("image record"));
+  *pulled = std::move(img);
+  return Status::Ok();
+}
+
+Status LinuxHost::ReservePorts(const std::string& name, const ServiceConfig& cfg, const ImageConfig* image) {
+  std::vector<PublishedPort> wanted = ToPublished(WantedPorts(cfg, image));
+  if (wanted.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(ports_mu_);
+  std::set<std::pair<int, std::string>> taken;
+  for (const auto& [other, ports] : ports_) {
+    if (other == name) continue;
+    for (const PublishedPort& p : ports) taken.insert({p.host_port, p.protocol});
+  }
+  auto resolved = ResolvePorts(wanted, taken);
+  if (!resolved) return resolved.error().Annotate("ports");
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(ServiceDir(name), kPortsFile), PortsJson(*resolved), 0600));
+  ports_[name] = std::move(*resolved);
+  return Status::Ok();
+}
+
+void LinuxHost::ReleasePorts(const std::string& name) {
+  std::lock_guard<std::mutex> lock(ports_mu_);
+  ports_.erase(name);
+}
+
+std::vector<PublishedPort> LinuxHost::PortsOf(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(ports_mu_);
+  auto it = ports_.find(name);
+  return it == ports_.end() ? std::vector<PublishedPort>{} : it->second;
+}
+
+std::optional<ImageRecord> LinuxHost::ImageOf(const std::string& name) const {
+  auto rec = ReadServiceImage(ServiceDir(name));
+  return rec ? *rec : std::nullopt;
+}
+
+std::map<std::string, std::vector<std::string>> LinuxHost::ImageUsers() const {
+  std::map<std::string, std::vector<std::string>> users;
+  auto names = ListDir(opts_.services_dir);
+  if (!names) return users;
+  for (const std::string& n : *names) {
+    auto rec = ReadServiceImage(ServiceDir(n));
+    if (rec && *rec) users[(*rec)->manifest.str()].push_back(n);
+  }
+  return users;
+}
+
+Status LinuxHost::RunBuild(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress) {
+  const size_t n = cfg.build.size();
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& step = cfg.build[i];
+    std::string what = "build step " + std::to_string(i + 1) + "/" + std::to_string(n) + " (" + step + ")";
+    if (progress) progress(DeployProgress{name, "building", cfg.image, what, WallClockMs(), {}});
+    SP_ASSIGN_OR_RETURN(ExitStatus ex, RunToCompletion(name, cfg, {"/bin/sh", "-c", step}));
+    if (ex.code == 0 && ex.signal == 0) continue;
+    std::string how = ex.oom_killed ? "was killed: out of memory"
+                      : ex.signal   ? "was killed by signal " + std::to_string(ex.signal)
+                                    : "exited with code " + std::to_string(ex.code);
+    if (!ex.detail.empty()) how += " (" + ex.detail + ")";
+    std::string tail = LastLogLines(name, 20);
+    return Status::FailedPrecondition(what + " " + how + (tail.empty() ? "" : "; its last output:\n" + tail));
+  }
+  return Status::Ok();
+}
+
+Result<ExitStatus> LinuxHost::RunToCompletion(const std::string& name, const ServiceConfig& cfg,
+                                              const std::vector<std::string>& command) {
+  SP_ASSIGN_OR_RETURN(ContainerSpec spec, BuildSpec(name, cfg, &command));
+  spec.cwd = "/srv/spawnpoint";  // where the source is
+  SP_ASSIGN_OR_RETURN(Launched launched, StartContainer(name, cfg, std::move(spec)));
+  WaitForExit(static_cast<pid_t>(launched.monitor_pid));
+  return CollectExit(name);
+}
+
+std::string LinuxHost::LastLogLines(const std::string& name, size_t n) const {
+  auto segments = ListSegments(LogDir(name));
+  if (!segments || segments->empty()) return "";
+  auto text = ReadFileCapped(SegmentPath(LogDir(name), segments->back()), 64 << 20);
+  if (!text) return "";
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    auto rec = ParseCriRecord(std::string_view(*text).substr(start, end - start));
+    if (rec) lines.push_back(rec->text);
+    start = end + 1;
+  }
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+  std::string out;
+  for (const std::string& l : lines) out += "    " + l + "\n";
+  if (!out.empty()) out.pop_back();
+  return out;
+}
+
+Result<std::vector<std::string>> LinuxHost::ContainerEnv(const std::string& name, const ServiceConfig& cfg,
+                                                         const ImageConfig* image) const {
   std::map<std::string, std::string> env = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
       {"HOME", "/srv/spawnpoint"},
   };
+  if (image) MergeImageEnv(*image, env);
   for (const auto& [k, v] : cfg.env) env[k] = v;
   // Spawnpoint's own variables win over the service's.
   env["SPAWNPOINT_SERVICE"] = name;
@@ -147,7 +353,7 @@ Status LinuxHost::SetUpNetwork(const std::string& name, const ServiceConfig& cfg
                                std::string* address) {
   if (cfg.use_host_net) return Status::Ok();
   SP_ASSIGN_OR_RETURN(*netns, CreateNetns(opts_.netns_dir, name));
-  auto attached = network_.Attach(name, *netns);
+  auto attached = network_.Attach(name, *netns, PortsOf(name));
   if (!attached) {
     (void)DeleteNetns(*netns);
     return attached.error().Annotate("network");
@@ -163,20 +369,45 @@ void LinuxHost::TearDownNetwork(const std::string& name) {
 }
 
 Result<Launched> LinuxHost::Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) {
-  std::string dir = ServiceDir(name);
-  std::string bundle = JoinPath(dir, "bundle");
-  SP_RETURN_IF_ERROR(RemoveAll(bundle));
-  SP_RETURN_IF_ERROR(MakeDirs(bundle, 0700));
-  ::unlink(JoinPath(dir, "exit.json").c_str());
+  SP_ASSIGN_OR_RETURN(ContainerSpec spec, BuildSpec(name, cfg, nullptr));
+  return StartContainer(name, cfg, std::move(spec));
+}
 
+Result<ContainerSpec> LinuxHost::BuildSpec(const std::string& name, const ServiceConfig& cfg,
+                                           const std::vector<std::string>* command) {
+  std::string dir = ServiceDir(name);
+  SP_ASSIGN_OR_RETURN(std::optional<ImageRecord> record, ReadServiceImage(dir));
+  std::optional<PulledImage> image;
+  if (record) {
+    if (!opts_.images) return Err(Status::Unimplemented("this daemon has no image store"));
+    SP_ASSIGN_OR_RETURN(image, opts_.images->Load(*record));
+  }
   ContainerSpec spec;
   spec.id = name;
   spec.hostname = name;
+  std::vector<std::string> argv;
+  if (command) {
+    argv = *command;
+  } else if (image) {
+    SP_ASSIGN_OR_RETURN(argv, ImageCommand(image->config, cfg));
+  } else {
+    argv = cfg.run;
+  }
   spec.args = {kInitPath};
-  spec.args.insert(spec.args.end(), cfg.run.begin(), cfg.run.end());
-  SP_ASSIGN_OR_RETURN(spec.env, ContainerEnv(name, cfg));
-  SP_ASSIGN_OR_RETURN(spec.mounts, PrepareHostRootfs(dir, name));
+  spec.args.insert(spec.args.end(), argv.begin(), argv.end());
+  SP_ASSIGN_OR_RETURN(spec.env, ContainerEnv(name, cfg, image ? &image->config : nullptr));
   spec.rootfs = JoinPath(dir, "rootfs");
+  if (image) {
+    SP_ASSIGN_OR_RETURN(spec.mounts, PrepareImageRootfs(dir, name, image->layer_dirs));
+    spec.readonly_root = false;  // the overlay's upper directory holds the service's changes
+    SP_ASSIGN_OR_RETURN(ProcessUser user, ResolveImageUser(spec.rootfs, image->config.user));
+    spec.uid = user.uid;
+    spec.gid = user.gid;
+    spec.additional_gids = user.additional_gids;
+    if (!image->config.working_dir.empty()) spec.cwd = image->config.working_dir;
+  } else {
+    SP_ASSIGN_OR_RETURN(spec.mounts, PrepareHostRootfs(dir, name));
+  }
   spec.mounts.push_back(Bind(JoinPath(dir, "data"), "/srv/spawnpoint", false));
   for (const std::string& v : cfg.volumes) spec.mounts.push_back(Bind(JoinPath(opts_.volumes_dir, v), "/srv/" + v, false));
   spec.mounts.push_back(Bind(opts_.init_binary, kInitPath, true));
@@ -186,6 +417,15 @@ Result<Launched> LinuxHost::Launch(const std::string& name, const ServiceConfig&
   spec.cgroups_path = CgroupsPath(name);
   spec.host_network = cfg.use_host_net;
   spec.devices = cfg.devices;
+  return spec;
+}
+
+Result<Launched> LinuxHost::StartContainer(const std::string& name, const ServiceConfig& cfg, ContainerSpec spec) {
+  std::string dir = ServiceDir(name);
+  std::string bundle = JoinPath(dir, "bundle");
+  SP_RETURN_IF_ERROR(RemoveAll(bundle));
+  SP_RETURN_IF_ERROR(MakeDirs(bundle, 0700));
+  ::unlink(JoinPath(dir, "exit.json").c_str());
 
   std::string address;
   SP_RETURN_IF_ERROR(SetUpNetwork(name, cfg, &spec.netns_path, &address));
@@ -320,7 +560,11 @@ ExitStatus LinuxHost::CollectExit(const std::string& name) {
 
 Status LinuxHost::Kill(const std::string& name, int signal) { return runtime_.Kill(name, signal, signal == SIGKILL); }
 
-Status LinuxHost::Remove(const std::string& name) { return RemoveAll(ServiceDir(name)); }
+Status LinuxHost::Remove(const std::string& name) {
+  SP_RETURN_IF_ERROR(ReleaseImageRootfs(ServiceDir(name)));
+  ReleasePorts(name);
+  return RemoveAll(ServiceDir(name));
+}
 
 Result<ServiceUsage> LinuxHost::Usage(const std::string& name) {
   SP_ASSIGN_OR_RETURN(CgroupUsage u, ReadCgroupUsage(CgroupsPath(name)));

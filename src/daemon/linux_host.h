@@ -1,13 +1,17 @@
 // LinuxHost: the real Host. It turns a ServiceConfig into a running
-// container: directories and volumes, included files, a network namespace on
-// the CNI bridge, the `image: host` root, the OCI bundle, and a spawn-monitor
-// that runs it with runc (or crun). Monitors are watched with pidfds from one
+// container: directories and volumes, the image (pulled into the image store
+// and mounted as an overlay root) or the `image: host` root, the source
+// (cloned into /srv/spawnpoint), included files, build steps (each run in the
+// service's own container, with its reservation), a network namespace on the
+// CNI bridge with published ports, the OCI bundle, and a spawn-monitor that
+// runs it with runc (or crun). Monitors are watched with pidfds from one
 // watcher thread, whether this process started them or adopted them after a
 // restart.
 //
 // Layout under the state dir: services/<name>/{data,logs,bundle,rootfs,etc},
-// services/<name>/{monitor.json,monitor.pid,exit.json}, volumes/<volume>,
-// netns/<name>.
+// services/<name>/{upper,work} (image services: the overlay's changes),
+// services/<name>/{monitor.json,monitor.pid,exit.json,image.json,ports.json},
+// volumes/<volume>, netns/<name>.
 //
 // Thread-safe: each method touches only its service's files; the watcher's
 // table is guarded by a mutex.
@@ -17,10 +21,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
+#include "image/puller.h"
 #include "net/cni.h"
+#include "net/ports.h"
+#include "runtime/bundle.h"
 #include "runtime/oci_runtime.h"
 #include "supervisor/host.h"
 
@@ -45,6 +54,10 @@ struct LinuxHostOptions {
   // Mints the .creds of a service's own entity (empty: services get none,
   // e.g. a daemon joining an external router without a signer).
   std::function<Result<std::string>(const std::string& service)> mint_service_creds;
+  // Pulls services' images; null = only `image: host` services can run.
+  ImagePuller* images = nullptr;
+  bool allow_local_sources = false;  // git+file:// sources
+  Millis source_timeout{600000};     // cloning a source
 };
 
 class LinuxHost : public Host {
@@ -68,6 +81,13 @@ class LinuxHost : public Host {
   Status Remove(const std::string& name) override;
   Result<ServiceUsage> Usage(const std::string& name) override;
 
+  // The image a service runs (nullopt for `image: host`).
+  std::optional<ImageRecord> ImageOf(const std::string& name) const;
+  // The ports a service publishes, host ports resolved.
+  std::vector<PublishedPort> PortsOf(const std::string& name) const;
+  // Manifest digest -> names of the services whose directories use it (for prune and listings).
+  std::map<std::string, std::vector<std::string>> ImageUsers() const;
+
   // Stops the watcher thread: no exit is reported after this returns.
   // Idempotent; the destructor calls it.
   void StopWatching();
@@ -79,7 +99,22 @@ class LinuxHost : public Host {
 
  private:
   LinuxHost(LinuxHostOptions opts, OciRuntime runtime);
-  Result<std::vector<std::string>> ContainerEnv(const std::string& name, const ServiceConfig& cfg) const;
+  Result<std::vector<std::string>> ContainerEnv(const std::string& name, const ServiceConfig& cfg,
+                                                const ImageConfig* image) const;
+  // The container of `name`: its root, mounts, process and resources. `command` replaces the
+  // service's own (build steps).
+  Result<ContainerSpec> BuildSpec(const std::string& name, const ServiceConfig& cfg,
+                                  const std::vector<std::string>* command);
+  // Network, bundle and monitor for `spec`; returns when the process runs.
+  Result<Launched> StartContainer(const std::string& name, const ServiceConfig& cfg, ContainerSpec spec);
+  Status PullImage(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress,
+                   std::optional<PulledImage>* pulled);
+  Status ReservePorts(const std::string& name, const ServiceConfig& cfg, const ImageConfig* image);
+  void ReleasePorts(const std::string& name);
+  Status RunBuild(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress);
+  Result<ExitStatus> RunToCompletion(const std::string& name, const ServiceConfig& cfg,
+                                     const std::vector<std::string>& command);
+  std::string LastLogLines(const std::string& name, size_t n) const;
   Status SetUpNetwork(const std::string& name, const ServiceConfig& cfg, std::string* netns, std::string* address);
   void TearDownNetwork(const std::string& name);
   void WatchLoop();
@@ -102,6 +137,8 @@ class LinuxHost : public Host {
   std::vector<Watched> polled_;     // no pidfd could be had: checked every second; GUARDED_BY(mu_)
   bool stopping_ = false;           // GUARDED_BY(mu_)
   std::thread watcher_;
+  mutable std::mutex ports_mu_;
+  std::map<std::string, std::vector<PublishedPort>> ports_;  // service -> published; GUARDED_BY(ports_mu_)
 };
 
 }  // namespace sp

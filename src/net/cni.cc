@@ -1,4 +1,4 @@
-// CNI runtime side: configuration generation, plugin execution, result and error parsing, result cache.
+// CNI runtime side: configuration generation, plugin execution, result and error parsing, attachment records.
 #include "net/cni.h"
 
 #include <unistd.h>
@@ -22,6 +22,7 @@ using nlohmann::json;
 constexpr const char* kCniVersion = "1.0.0";  // highest version the Debian 1.1.1 plugins speak
 constexpr const char* kLoopbackIfname = "lo";
 constexpr const char* kEthIfname = "eth0";
+constexpr const char* kPortsKey = "ports";  // in the attachment record, beside the results keyed by ifname
 constexpr size_t kMaxContainerIdLength = 200;
 
 // Plugins that together set up one interface; each gets the previous one's result as prevResult.
@@ -74,7 +75,26 @@ Result<Ipv4Subnet> ValidateOptions(const BridgeNetworkOptions& o) {
 
 PluginChain LoopbackChain() { return {kLoopbackIfname, {json{{"type", "loopback"}}}}; }
 
-PluginChain EthChain(const BridgeNetworkOptions& o, const Ipv4Subnet& subnet) {
+// CNI conventions: `runtimeConfig.portMappings` entries, passed to plugins declaring the capability.
+json PortMappingsJson(const std::vector<PublishedPort>& ports) {
+  json mappings = json::array();
+  for (const PublishedPort& p : ports)
+    mappings.push_back(
+        {{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  return mappings;
+}
+
+// snat: the host's own connections (to 127.0.0.1 or its addresses) and hairpin traffic are masqueraded,
+// so they reach the container; portmap then also sets route_localnet on the bridge for 127.0.0.1.
+json PortmapPlugin(const json& port_mappings) {
+  return {{"type", "portmap"},
+          {"capabilities", {{"portMappings", true}}},
+          {"snat", true},
+          {"runtimeConfig", {{"portMappings", port_mappings}}}};
+}
+
+// port_mappings: the array recorded for the container; portmap joins the chain only when it is non-empty.
+PluginChain EthChain(const BridgeNetworkOptions& o, const Ipv4Subnet& subnet, const json& port_mappings) {
   json range =
       json::array({json{{"subnet", subnet.ToString()}, {"gateway", FormatIpv4(subnet.FirstHost())}}});
   json ipam = {{"type", "host-local"},
@@ -83,12 +103,16 @@ PluginChain EthChain(const BridgeNetworkOptions& o, const Ipv4Subnet& subnet) {
                {"dataDir", o.ipam_dir}};
   json bridge = {{"type", "bridge"}, {"bridge", o.bridge},  {"isGateway", true},
                  {"ipMasq", false},  {"hairpinMode", true}, {"ipam", std::move(ipam)}};
-  return {kEthIfname, {std::move(bridge)}};
+  PluginChain chain{kEthIfname, {std::move(bridge)}};
+  if (port_mappings.is_array() && !port_mappings.empty())
+    chain.plugins.push_back(PortmapPlugin(port_mappings));
+  return chain;
 }
 
 // In ADD order; DEL walks them backwards.
-std::vector<PluginChain> Chains(const BridgeNetworkOptions& o, const Ipv4Subnet& subnet) {
-  return {LoopbackChain(), EthChain(o, subnet)};
+std::vector<PluginChain> Chains(const BridgeNetworkOptions& o, const Ipv4Subnet& subnet,
+                                const json& port_mappings) {
+  return {LoopbackChain(), EthChain(o, subnet, port_mappings)};
 }
 
 std::string StringField(const json& obj, const char* key) {
@@ -216,14 +240,41 @@ Result<Attachment> AttachmentFromResult(const json& result, const Ipv4Subnet& su
     return Err(Status::Internal("CNI bridge returned address " + FormatIpv4(address) + " outside subnet " +
                                 subnet.ToString()));
   auto gateway = ParseIpv4(StringField(*chosen, "gateway"));
-  return Attachment{FormatIpv4(address), FormatIpv4(gateway ? *gateway : subnet.FirstHost())};
+  return Attachment{FormatIpv4(address), FormatIpv4(gateway ? *gateway : subnet.FirstHost()), {}};
 }
 
-Result<json> ReadCachedResults(const std::string& path) {
+Result<json> ReadRecord(const std::string& path) {
   SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, 1 << 20));
   json cached = json::parse(text, nullptr, false);
   if (!cached.is_object()) return Err(Status::Internal("corrupt CNI result cache " + path));
   return cached;
+}
+
+Status WriteRecord(const std::string& path, const json& record) {
+  SP_RETURN_IF_ERROR(MakeDirs(path.substr(0, path.rfind('/')), 0700));
+  return WriteFileAtomic(path, Dump(record), 0600);
+}
+
+// The recorded port mappings exactly as portmap got them on ADD (an empty array if there are none).
+json RecordedPortMappings(const Result<json>& record) {
+  if (!record || !record->contains(kPortsKey) || !(*record)[kPortsKey].is_array()) return json::array();
+  return (*record)[kPortsKey];
+}
+
+int IntField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number_integer() ? it->get<int>() : 0;
+}
+
+Result<std::vector<PublishedPort>> PortsFromRecord(const json& record, const std::string& path) {
+  std::vector<PublishedPort> ports;
+  for (const json& m : RecordedPortMappings(record)) {
+    if (!m.is_object()) return Err(Status::Internal("corrupt port mapping in CNI result cache " + path));
+    ports.push_back({IntField(m, "hostPort"), IntField(m, "containerPort"), StringField(m, "protocol")});
+  }
+  Status valid = ValidatePorts(ports, /*require_host_port=*/true);
+  if (!valid.ok()) return Err(Status::Internal("corrupt CNI result cache " + path + ": " + valid.message()));
+  return ports;
 }
 
 }  // namespace
@@ -250,28 +301,34 @@ Status BridgeNetwork::CheckCall(const std::string& container_id) const {
   return ValidateCniName("container id", container_id);
 }
 
-Result<Attachment> BridgeNetwork::Attach(const std::string& container_id, const std::string& netns_path) {
+Result<Attachment> BridgeNetwork::Attach(const std::string& container_id, const std::string& netns_path,
+                                         const std::vector<PublishedPort>& ports) {
   SP_RETURN_IF_ERROR(CheckCall(container_id));
   std::string context = "attach " + container_id + " to network " + opts_.network_name;
+  SP_RETURN_IF_ERROR(ValidatePorts(ports, /*require_host_port=*/true).Annotate(context));
+  std::string cache = CachePath(container_id);
   // Checked before any plugin runs: cleaning up after a refused second ADD would tear down the first.
-  if (PathExists(CachePath(container_id)))
-    return Err(Status::AlreadyExists(context + ": already attached (Detach it first)"));
+  if (PathExists(cache))
+    return Err(Status::AlreadyExists(context + ": already attached, or an earlier attach did not finish "
+                                               "(Detach it first)"));
+  // The ports are recorded first, so that a Detach (also after a crash during ADD) can run portmap DEL.
+  json record = {{kPortsKey, PortMappingsJson(ports)}};
+  Status saved = WriteRecord(cache, record);
+  if (!saved.ok()) return Err(saved.Annotate(context + ": save CNI result"));
   auto fail = [&](const Status& st) {
     (void)Detach(container_id, netns_path);  // best effort: release what the failed ADD left behind
     return Err(st.Annotate(context));
   };
-  json results = json::object();
-  for (const PluginChain& chain : Chains(opts_, subnet_)) {
+  for (const PluginChain& chain : Chains(opts_, subnet_, record[kPortsKey])) {
     auto r = AddChain(opts_, chain, {"ADD", container_id, netns_path, chain.ifname});
     if (!r) return fail(r.error());
-    results[chain.ifname] = std::move(*r);
+    record[chain.ifname] = std::move(*r);
   }
-  auto attachment = AttachmentFromResult(results[kEthIfname], subnet_);
+  auto attachment = AttachmentFromResult(record[kEthIfname], subnet_);
   if (!attachment) return fail(attachment.error());
-  std::string cache = CachePath(container_id);
-  Status saved = MakeDirs(cache.substr(0, cache.rfind('/')), 0700);
-  if (saved.ok()) saved = WriteFileAtomic(cache, Dump(results), 0600);
+  saved = WriteRecord(cache, record);
   if (!saved.ok()) return fail(saved.Annotate("save CNI result"));
+  attachment->ports = ports;
   return attachment;
 }
 
@@ -280,8 +337,8 @@ Status BridgeNetwork::Detach(const std::string& container_id, const std::string&
   // A path that is no longer a namespace (deleted, or a leftover plain file) is passed as "no namespace".
   std::string netns = IsNetnsPath(netns_path) ? netns_path : "";
   std::string cache = CachePath(container_id);
-  auto cached = ReadCachedResults(cache);
-  std::vector<PluginChain> chains = Chains(opts_, subnet_);
+  auto cached = ReadRecord(cache);
+  std::vector<PluginChain> chains = Chains(opts_, subnet_, RecordedPortMappings(cached));
   Status first;
   for (auto it = chains.rbegin(); it != chains.rend(); ++it) {
     json prev = cached && cached->contains(it->ifname) ? (*cached)[it->ifname] : json();
@@ -299,8 +356,13 @@ Result<Attachment> BridgeNetwork::Lookup(const std::string& container_id) const 
   if (!PathExists(cache))
     return Err(
         Status::NotFound("container " + container_id + " is not attached to network " + opts_.network_name));
-  SP_ASSIGN_OR_RETURN(json cached, ReadCachedResults(cache));
-  return AttachmentFromResult(cached.contains(kEthIfname) ? cached[kEthIfname] : json(), subnet_);
+  SP_ASSIGN_OR_RETURN(json cached, ReadRecord(cache));
+  if (!cached.contains(kEthIfname))
+    return Err(Status::FailedPrecondition("attaching container " + container_id + " to network " +
+                                          opts_.network_name + " did not finish (Detach it)"));
+  SP_ASSIGN_OR_RETURN(Attachment attachment, AttachmentFromResult(cached[kEthIfname], subnet_));
+  SP_ASSIGN_OR_RETURN(attachment.ports, PortsFromRecord(cached, cache));
+  return attachment;
 }
 
 }  // namespace sp

@@ -1,17 +1,25 @@
-// The service network: CNI plugins (loopback, bridge + host-local IPAM) run directly.
+// The service network: CNI plugins (loopback, bridge + host-local IPAM, portmap) run directly.
 //
 // Spawnpoint is its own CNI runtime: for each service it executes the plugin
 // binaries from `plugin_dir` with the CNI_* environment variables and the
 // network configuration on stdin, as the CNI specification describes, and
 // reads their JSON results. Attach gives the namespace a working `lo` and an
 // `eth0` on the bridge with an address from the subnet and a default route via
-// the bridge (the gateway). Detach runs DEL in reverse order; it is
-// idempotent and also works when the namespace is already gone (host-local
-// then still frees the address).
+// the bridge (the gateway). Published ports (net/ports.h) add the `portmap`
+// plugin to the eth0 chain: iptables DNAT rules forward host port -> container
+// port for traffic arriving from outside and for the host's own connections,
+// including to 127.0.0.1 (with `snat`, portmap marks those connections for
+// masquerading and sets route_localnet on the bridge). Detach runs DEL in
+// reverse order; it is idempotent and also works when the namespace is already
+// gone (host-local then still frees the address, portmap removes its rules).
 //
-// The ADD results are cached in `<ipam_dir>/.results/<network>/<id>.json`;
-// DEL gets them back as `prevResult`, and Lookup reads them (a restarted
-// daemon finds the addresses of services it re-adopts).
+// Each attachment has a record in `<ipam_dir>/.results/<network>/<id>.json`:
+// the published ports, written before any plugin runs, and the ADD results,
+// added when Attach succeeds. DEL gets the results back as `prevResult` and
+// portmap DEL gets the ports (it does nothing without them), so a daemon that
+// restarts, even in the middle of an Attach, still removes the rules. Lookup
+// reads the record (a restarted daemon finds the addresses and ports of the
+// services it re-adopts).
 //
 // Thread safety: a BridgeNetwork is immutable after construction. Calls for
 // different container ids may run concurrently (host-local locks its store);
@@ -21,8 +29,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "net/ipv4.h"
+#include "net/ports.h"
 #include "util/duration.h"
 #include "util/status.h"
 
@@ -35,15 +45,13 @@ struct BridgeNetworkOptions {
   std::string ipam_dir;                     // host-local dataDir (under the daemon's state dir); required
   std::string plugin_dir = "/usr/lib/cni";  // where the plugin binaries live (CNI_PATH)
   Millis plugin_timeout = Millis(30000);    // per plugin invocation
-  // Extension point for published ports (a later issue): add `std::vector<PortMapping> ports` here and
-  // append a `portmap` plugin with `runtimeConfig.portMappings` to the eth0 chain in cni.cc
-  // (EthChain). ADD already passes each plugin the previous one's result as prevResult, and DEL runs the
-  // chain in reverse with the cached result, which is all portmap needs.
+  // Published ports are per container: see Attach.
 };
 
 struct Attachment {
-  std::string address;  // "10.88.0.5"
-  std::string gateway;  // "10.88.0.1"
+  std::string address;               // "10.88.0.5"
+  std::string gateway;               // "10.88.0.1"
+  std::vector<PublishedPort> ports;  // as given to Attach (host ports resolved)
 };
 
 class BridgeNetwork {
@@ -57,17 +65,23 @@ class BridgeNetwork {
   // First host address of the subnet, which the bridge plugin gives the bridge ("" if the subnet is invalid).
   std::string gateway() const;
 
-  // Runs loopback ADD (lo) and bridge ADD (eth0) for the namespace at netns_path. On failure whatever was
-  // set up is removed again (DEL). The error carries the plugin's own message.
-  // AlreadyExists if the container is attached (Detach first); nothing is changed then.
+  // Runs loopback ADD (lo) and bridge ADD (eth0) for the namespace at netns_path, then portmap ADD when
+  // ports is non-empty. On failure whatever was set up is removed again (DEL). The error carries the
+  // plugin's own message.
+  // AlreadyExists if the container is attached, or an earlier Attach of it did not finish (Detach first);
+  // nothing is changed then. InvalidArgument if ports fails ValidatePorts(ports, true).
+  // Ports are not checked against other services or host listeners here: call ResolvePorts first.
   // REQUIRES: container_id matches [A-Za-z0-9][A-Za-z0-9_.-]* (at most 200 characters).
-  Result<Attachment> Attach(const std::string& container_id, const std::string& netns_path);
+  Result<Attachment> Attach(const std::string& container_id, const std::string& netns_path,
+                            const std::vector<PublishedPort>& ports = {});
 
-  // Runs DEL for eth0 and lo. Idempotent; a namespace path that no longer exists (or is no longer a
-  // mounted namespace) is fine: the plugins then only release what lives on the host (the address).
+  // Runs DEL for eth0 (portmap, then bridge) and lo. Idempotent; a namespace path that no longer exists
+  // (or is no longer a mounted namespace) is fine: the plugins then only release what lives on the host
+  // (the address, the port forwarding rules). The record is removed once every DEL succeeded.
   Status Detach(const std::string& container_id, const std::string& netns_path);
 
-  // The attachment recorded by the last successful Attach; NotFound if none.
+  // The attachment recorded by the last successful Attach; NotFound if none. FailedPrecondition if an
+  // Attach of the container did not finish (the daemon stopped during it): Detach it.
   Result<Attachment> Lookup(const std::string& container_id) const;
 
  private:

@@ -212,9 +212,9 @@ TEST(BridgeNetworkOptionsTest, BadContainerIdsAreRejected) {
   EXPECT_FALSE(PathExists("/tmp/spawnpoint-never-created"));
 }
 
-// Fake plugins: one shell script installed as "loopback" and "bridge". Each invocation saves its stdin and
-// CNI_* environment as <dir>/<plugin>.<COMMAND>.{stdin,env}; it prints <plugin>.<COMMAND>.reply if that
-// file exists and exits with the number in <plugin>.<COMMAND>.exit (default 0).
+// Fake plugins: one shell script installed as "loopback", "bridge" and "portmap". Each invocation saves its
+// stdin and CNI_* environment as <dir>/<plugin>.<COMMAND>.{stdin,env}; it prints <plugin>.<COMMAND>.reply if
+// that file exists and exits with the number in <plugin>.<COMMAND>.exit (default 0).
 class FakePluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -229,7 +229,7 @@ class FakePluginTest : public ::testing::Test {
         "env | grep '^CNI_' | sort > \"$base.env\"\n"
         "[ -f \"$base.reply\" ] && cat \"$base.reply\"\n"
         "exit $(cat \"$base.exit\" 2>/dev/null || echo 0)\n";
-    for (const char* name : {"loopback", "bridge"})
+    for (const char* name : {"loopback", "bridge", "portmap"})
       ASSERT_TRUE(WriteFileAtomic(JoinPath(dir_, name), script, 0755).ok());
     Reply("loopback", "ADD", R"({"cniVersion":"1.0.0","interfaces":[{"name":"lo","sandbox":"/x"}]})");
     opts_.plugin_dir = dir_;
@@ -384,6 +384,123 @@ TEST_F(FakePluginTest, FailingDelIsReportedButTheOtherPluginsStillRun) {
   EXPECT_NE(st.message().find("CNI plugin bridge DEL failed: busy"), std::string::npos) << st.message();
   EXPECT_FALSE(Saved("loopback", "DEL", "env").empty()) << "loopback DEL skipped after the bridge DEL failed";
   EXPECT_TRUE(net.Lookup("svc-1")) << "the cached result must stay until DEL succeeds";
+}
+
+const std::vector<PublishedPort> kPorts = {{8080, 80, "tcp"}, {5353, 53, "udp"}};
+
+json PortMappingsOf(const std::vector<PublishedPort>& ports) {
+  json out = json::array();
+  for (const auto& p : ports)
+    out.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  return out;
+}
+
+TEST_F(FakePluginTest, PublishedPortsAppendPortmapWithRuntimeConfig) {
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  Reply("portmap", "ADD", kGoodBridgeResult);
+  BridgeNetwork net(opts_);
+  auto a = net.Attach("svc-1", "/run/netns/svc-1", kPorts);
+  ASSERT_TRUE(a) << a.error().ToString();
+  EXPECT_EQ(a->ports, kPorts);
+  EXPECT_EQ(Saved("calls", "", ""), "loopback ADD\nbridge ADD\nportmap ADD\n");
+
+  json conf = SavedConfig("portmap", "ADD");
+  ASSERT_TRUE(conf.is_object()) << Saved("portmap", "ADD", "stdin");
+  EXPECT_EQ(conf["cniVersion"], "1.0.0");
+  EXPECT_EQ(conf["name"], "fake");
+  EXPECT_EQ(conf["type"], "portmap");
+  EXPECT_EQ(conf["capabilities"], json({{"portMappings", true}}));
+  EXPECT_EQ(conf["snat"], true);
+  EXPECT_EQ(conf["runtimeConfig"]["portMappings"], PortMappingsOf(kPorts));
+  EXPECT_EQ(conf["prevResult"], json::parse(kGoodBridgeResult));
+  EXPECT_NE(Saved("portmap", "ADD", "env").find("CNI_IFNAME=eth0\n"), std::string::npos);
+  auto looked_up = net.Lookup("svc-1");
+  ASSERT_TRUE(looked_up) << looked_up.error().ToString();
+  EXPECT_EQ(looked_up->ports, kPorts);
+}
+
+TEST_F(FakePluginTest, DetachAfterARestartGivesPortmapDelThePortsAndTheResult) {
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  Reply("portmap", "ADD", kGoodBridgeResult);
+  ASSERT_TRUE(BridgeNetwork(opts_).Attach("svc-1", "/run/netns/svc-1", kPorts));
+
+  BridgeNetwork restarted(opts_);
+  Status st = restarted.Detach("svc-1", "/run/netns/svc-1");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  json del = SavedConfig("portmap", "DEL");
+  ASSERT_TRUE(del.is_object()) << Saved("portmap", "DEL", "stdin");
+  EXPECT_EQ(del["runtimeConfig"]["portMappings"], PortMappingsOf(kPorts));
+  EXPECT_EQ(del["prevResult"], json::parse(kGoodBridgeResult));
+  EXPECT_NE(Saved("portmap", "DEL", "env").find("CNI_CONTAINERID=svc-1\n"), std::string::npos);
+  EXPECT_EQ(Saved("calls", "", ""),
+            "loopback ADD\nbridge ADD\nportmap ADD\nportmap DEL\nbridge DEL\nloopback DEL\n");
+  EXPECT_EQ(restarted.Lookup("svc-1").error().code(), Code::kNotFound);
+}
+
+TEST_F(FakePluginTest, FailedPortmapAddIsUndoneIncludingPortmapDel) {
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  Reply("portmap", "ADD", R"({"code":999,"msg":"iptables said no"})", 1);
+  BridgeNetwork net(opts_);
+  auto a = net.Attach("svc-1", "/run/netns/svc-1", kPorts);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().message(),
+            "attach svc-1 to network fake: CNI plugin portmap ADD failed: iptables said no");
+  EXPECT_EQ(SavedConfig("portmap", "DEL")["runtimeConfig"]["portMappings"], PortMappingsOf(kPorts));
+  EXPECT_EQ(Saved("calls", "", ""),
+            "loopback ADD\nbridge ADD\nportmap ADD\nportmap DEL\nbridge DEL\nloopback DEL\n");
+  EXPECT_EQ(net.Lookup("svc-1").error().code(), Code::kNotFound);
+}
+
+TEST_F(FakePluginTest, AnAttachThatCouldNotBeUndoneIsReportedUntilDetached) {
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  Reply("portmap", "ADD", R"({"code":11,"msg":"xtables lock held"})", 1);
+  Reply("portmap", "DEL", R"({"code":11,"msg":"xtables lock held"})", 1);
+  BridgeNetwork net(opts_);
+  ASSERT_FALSE(net.Attach("svc-1", "/run/netns/svc-1", kPorts));
+  // The record of the ports stays, so a later Detach (here by a restarted daemon) can still remove them.
+  auto looked_up = net.Lookup("svc-1");
+  ASSERT_FALSE(looked_up);
+  EXPECT_EQ(looked_up.error().code(), Code::kFailedPrecondition) << looked_up.error().ToString();
+  EXPECT_NE(looked_up.error().message().find("did not finish (Detach it)"), std::string::npos);
+  auto again = net.Attach("svc-1", "/run/netns/svc-1", kPorts);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), Code::kAlreadyExists) << again.error().ToString();
+
+  Reply("portmap", "DEL", "");
+  BridgeNetwork restarted(opts_);
+  Status st = restarted.Detach("svc-1", "/run/netns/svc-1");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(SavedConfig("portmap", "DEL")["runtimeConfig"]["portMappings"], PortMappingsOf(kPorts));
+  EXPECT_EQ(restarted.Lookup("svc-1").error().code(), Code::kNotFound);
+}
+
+TEST_F(FakePluginTest, UnresolvedPortsAreRefusedBeforeAnyPluginRuns) {
+  BridgeNetwork net(opts_);
+  auto a = net.Attach("svc-1", "/run/netns/svc-1", {{0, 80, "tcp"}});
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Saved("calls", "", ""), "");
+  EXPECT_EQ(net.Lookup("svc-1").error().code(), Code::kNotFound);
+}
+
+TEST_F(FakePluginTest, CorruptPortsInTheRecordAreReportedByLookup) {
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  Reply("portmap", "ADD", kGoodBridgeResult);
+  BridgeNetwork net(opts_);
+  ASSERT_TRUE(net.Attach("svc-1", "/run/netns/svc-1", kPorts));
+  std::string record = JoinPath(opts_.ipam_dir, ".results/fake/svc-1.json");
+  auto text = ReadFile(record);
+  ASSERT_TRUE(text) << text.error().ToString();
+  json j = json::parse(*text);
+  j["ports"][0]["hostPort"] = 0;
+  ASSERT_TRUE(WriteFileAtomic(record, j.dump()).ok());
+  auto looked_up = net.Lookup("svc-1");
+  ASSERT_FALSE(looked_up);
+  EXPECT_EQ(looked_up.error().code(), Code::kInternal);
+  EXPECT_NE(looked_up.error().message().find("corrupt CNI result cache " + record), std::string::npos)
+      << looked_up.error().message();
+  EXPECT_TRUE(net.Detach("svc-1", "/run/netns/svc-1").ok());
+  EXPECT_EQ(net.Lookup("svc-1").error().code(), Code::kNotFound);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // Helpers shared by the net module's tests (header-only, test code only).
 //
 // They run real networking checks against the test's own namespaces: a TCP
-// greeting server on 127.0.0.1, a connect-and-read client meant to run inside
-// a namespace (via RunInNetns), readers for addresses, link flags and the
-// default route as seen from the calling thread's namespace, temp dirs, and
-// random names so parallel or leftover runs do not collide.
+// greeting server on 127.0.0.1, a TCP/UDP greeting server inside a test
+// namespace, a connect-and-read client and a UDP request client (meant to run
+// in the host or inside a namespace via RunInNetns), readers for addresses,
+// link flags and the default route as seen from the calling thread's
+// namespace, temp dirs, and random names so parallel or leftover runs do not
+// collide.
 #pragma once
 
 #include <arpa/inet.h>
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "net/ipv4.h"
+#include "net/netns.h"
 #include "util/fs.h"
 #include "util/status.h"
 #include "util/subprocess.h"
@@ -68,11 +71,15 @@ class TempDir {
 };
 
 // Accepts TCP connections on 127.0.0.1:<ephemeral port> on its own thread, writes the greeting to each
-// and closes it. Stopped (and joined) on destruction.
+// and closes it. Stopped (and joined) on destruction. With reuse_address the socket sets SO_REUSEADDR, as
+// most servers do.
 class LoopbackGreeter {
  public:
-  explicit LoopbackGreeter(std::string greeting) : greeting_(std::move(greeting)) {
+  explicit LoopbackGreeter(std::string greeting, bool reuse_address = false)
+      : greeting_(std::move(greeting)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd_ >= 0 && reuse_address) ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -116,6 +123,114 @@ class LoopbackGreeter {
   int port_ = 0;
   std::thread thread_;
 };
+
+// A greeting server whose socket lives in a test namespace: it is created there (RunInNetns) and bound to
+// address:port of the namespace, but served by a thread of the test process (a socket stays in the
+// namespace it was made in). TCP: each connection gets the greeting and is closed. UDP: each datagram is
+// answered with the greeting. Stopped (and joined) on destruction.
+class NamespaceGreeter {
+ public:
+  NamespaceGreeter(const std::string& ns, const std::string& address, int port, const std::string& protocol,
+                   std::string greeting)
+      : udp_(protocol == "udp"), greeting_(std::move(greeting)) {
+    auto ip = ParseIpv4(address);
+    if (!ip || ::pipe2(stop_, O_CLOEXEC) != 0) return;
+    Status st = RunInNetns(ns, [&]() -> Status { return Open(*ip, port); });
+    if (!st.ok()) {
+      error_ = st.ToString();
+      return;
+    }
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~NamespaceGreeter() {
+    if (thread_.joinable()) {
+      (void)!::write(stop_[1], "x", 1);
+      thread_.join();
+    }
+    for (int fd : {fd_, stop_[0], stop_[1]})
+      if (fd >= 0) ::close(fd);
+  }
+  NamespaceGreeter(const NamespaceGreeter&) = delete;
+  NamespaceGreeter& operator=(const NamespaceGreeter&) = delete;
+  bool ok() const { return thread_.joinable(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  Status Open(uint32_t ip, int port) {
+    fd_ = ::socket(AF_INET, (udp_ ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return Status::FromErrno("socket", errno);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(ip);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      return Status::FromErrno("bind", errno);
+    if (!udp_ && ::listen(fd_, 16) != 0) return Status::FromErrno("listen", errno);
+    return Status::Ok();
+  }
+  void Serve() {
+    for (;;) {
+      pollfd pf[2] = {{fd_, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(pf, 2, -1) < 0 && errno != EINTR) return;
+      if (pf[1].revents) return;
+      if (pf[0].revents) udp_ ? AnswerDatagram() : AnswerConnection();
+    }
+  }
+  void AnswerConnection() {
+    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    (void)!::write(c, greeting_.data(), greeting_.size());
+    ::close(c);
+  }
+  void AnswerDatagram() {
+    char buf[512];
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    if (::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len) < 0) return;
+    (void)!::sendto(fd_, greeting_.data(), greeting_.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+  }
+
+  bool udp_;
+  std::string greeting_;
+  std::string error_;
+  int fd_ = -1;
+  int stop_[2] = {-1, -1};
+  std::thread thread_;
+};
+
+// Sends a datagram to address:port (from the calling thread's namespace) and returns the first reply.
+// Sends again every 200 ms for up to 3 s (UDP may lose a datagram); fails when nothing answers.
+inline Result<std::string> UdpRequest(const std::string& address, int port) {
+  SP_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(address));
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Err(Status::FromErrno("socket", errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(ip);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string target = address + ":" + std::to_string(port) + "/udp";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Err(Status::FromErrno("connect " + target, e));
+  }
+  for (int attempt = 0; attempt < 15; ++attempt) {
+    (void)!::send(fd, "ping", 4, 0);
+    pollfd pf = {fd, POLLIN, 0};
+    if (::poll(&pf, 1, 200) <= 0) continue;
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == ECONNREFUSED) {
+      ::close(fd);
+      return Err(Status::FromErrno("udp request to " + target, ECONNREFUSED));
+    }
+    if (n < 0) continue;
+    ::close(fd);
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return Err(Status::DeadlineExceeded("no answer from " + target + " within 3s"));
+}
 
 // Connects to address:port (from the calling thread's namespace) and reads until EOF. Fails with the
 // connect error (e.g. "Connection refused") when nothing answers.
@@ -179,6 +294,22 @@ inline bool LinkIsUp(const std::string& ifname) {
   bool up = fd >= 0 && ::ioctl(fd, SIOCGIFFLAGS, &req) == 0 && (req.ifr_flags & IFF_UP);
   if (fd >= 0) ::close(fd);
   return up;
+}
+
+// The first IPv4 address of the interface that carries the default route ("" if there is none).
+inline std::string PrimaryHostAddress() {
+  std::ifstream in("/proc/thread-self/net/route");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string iface, dest;
+    fields >> iface >> dest;
+    if (dest != "00000000") continue;
+    auto addresses = Ipv4AddressesOf(iface);
+    return addresses.empty() ? "" : addresses.front();
+  }
+  return "";
 }
 
 // Gateway of the IPv4 default route in the calling thread's namespace, "" if there is none.

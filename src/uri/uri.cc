@@ -172,6 +172,15 @@ std::string SpawnpointUris::ServiceHeartbeat(std::string_view svc) const {
   return ServicePrefix(svc) + "/signal/heartbeat";
 }
 std::string SpawnpointUris::ServiceLog(std::string_view svc) const { return ServicePrefix(svc) + "/signal/log"; }
+std::string SpawnpointUris::ServiceProgress(std::string_view svc) const {
+  return ServicePrefix(svc) + "/signal/progress";
+}
+std::string SpawnpointUris::DaemonSlot(std::string_view kind) const {
+  return base_ + "/s.spawnpoint/daemon/i.spawnpoint/slot/" + std::string(kind);
+}
+std::string SpawnpointUris::DaemonProgress() const {
+  return base_ + "/s.spawnpoint/daemon/i.spawnpoint/signal/progress";
+}
 std::string SpawnpointUris::ServiceRestartSlot(std::string_view svc) const {
   return ServicePrefix(svc) + "/slot/restart";
 }

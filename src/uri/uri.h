@@ -52,9 +52,12 @@ class SpawnpointUris {
 
   std::string DaemonHeartbeat() const;  // <base>/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat
   std::string DaemonConfigSlot() const;  // <base>/s.spawnpoint/daemon/i.spawnpoint/slot/config
+  std::string DaemonSlot(std::string_view kind) const;  // .../daemon/i.spawnpoint/slot/<kind> (images, pull, prune)
+  std::string DaemonProgress() const;   // .../daemon/i.spawnpoint/signal/progress (image pulls)
   std::string ServicePrefix(std::string_view svc) const;  // <base>/s.spawnpoint/<svc>/i.spawnable
   std::string ServiceHeartbeat(std::string_view svc) const;
   std::string ServiceLog(std::string_view svc) const;
+  std::string ServiceProgress(std::string_view svc) const;  // <prefix>/signal/progress (deploy progress)
   std::string ServiceRestartSlot(std::string_view svc) const;
   std::string ServiceStopSlot(std::string_view svc) const;
   std::string ServiceInspectSlot(std::string_view svc) const;

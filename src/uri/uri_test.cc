@@ -62,6 +62,9 @@ TEST(Uri, SpawnpointHierarchy) {
   EXPECT_EQ(u.DaemonHeartbeat(), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat");
   EXPECT_EQ(u.DaemonConfigSlot(), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/config");
   EXPECT_EQ(u.ServiceLog("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/signal/log");
+  EXPECT_EQ(u.ServiceProgress("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/signal/progress");
+  EXPECT_EQ(u.DaemonSlot("images"), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/slot/images");
+  EXPECT_EQ(u.DaemonProgress(), "oski/spawnpoint/alpha/s.spawnpoint/daemon/i.spawnpoint/signal/progress");
   EXPECT_EQ(u.ServiceRestartSlot("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/slot/restart");
   EXPECT_EQ(u.ServiceStopSlot("demosvc"), "oski/spawnpoint/alpha/s.spawnpoint/demosvc/i.spawnable/slot/stop");
   EXPECT_EQ(u.ServiceHeartbeat("demosvc"),

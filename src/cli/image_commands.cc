@@ -1,0 +1,132 @@
+// spawnctl images / images pull / images prune, and the progress printer (see image_commands.h).
+#include "cli/image_commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "util/clock.h"
+
+namespace sp::cli {
+namespace {
+
+constexpr Millis kRequestTimeout{60000};
+constexpr Millis kProgressIdleTimeout{120000};
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string ShortDigest(const std::string& d) {
+  return d.rfind("sha256:", 0) == 0 && d.size() >= 19 ? d.substr(7, 12) : d;
+}
+
+int64_t Int(const nlohmann::json& j, const char* k) {
+  return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0;
+}
+std::string Str(const nlohmann::json& j, const char* k) {
+  return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+}
+
+}  // namespace
+
+ProgressPrinter::ProgressPrinter() {
+  bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  view_ = std::make_unique<ProgressView>(stdout, terminal);
+}
+
+Client::ProgressHandler ProgressPrinter::Handler() {
+  return [this](const DeployProgress& p) { OnProgress(p); };
+}
+
+void ProgressPrinter::OnProgress(const DeployProgress& p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (released_) return;
+  view_->Update(p, SteadyMs());
+  shown_ = true;
+}
+
+void ProgressPrinter::Release() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (released_) return;
+  released_ = true;
+  if (shown_) view_->Finish();
+  std::fflush(stdout);
+}
+
+int Images(Context& ctx, const ImagesFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "images");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "images");
+  auto r = (*client)->Images(*uri, kRequestTimeout);
+  if (!r) return Fail(r.error(), "images");
+  if (f.json) {
+    PrintLine(r->dump(2));
+    return 0;
+  }
+  PrintLine(Pad("REFERENCE", 44) + Pad("DIGEST", 14) + Pad("SIZE", 10) + Pad("ON DISK", 10) + Pad("PULLED", 22) +
+            "USED BY");
+  if (r->contains("images") && (*r)["images"].is_array()) {
+    for (const auto& img : (*r)["images"]) {
+      std::string used;
+      if (img.contains("usedBy") && img["usedBy"].is_array()) {
+        for (const auto& u : img["usedBy"]) {
+          if (u.is_string()) used += (used.empty() ? "" : ",") + u.get<std::string>();
+        }
+      }
+      PrintLine(Pad(Str(img, "reference"), 43) + " " + Pad(ShortDigest(Str(img, "digest")), 14) +
+                Pad(FormatBytes(Int(img, "size")), 10) + Pad(FormatBytes(Int(img, "diskSize")), 10) +
+                Pad(Str(img, "pulledAt"), 22) + (used.empty() ? "-" : used));
+    }
+  }
+  PrintLine("total on disk: " + FormatBytes(Int(*r, "diskSize")));
+  return 0;
+}
+
+int PullImage(Context& ctx, const ImagesFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "images pull");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "images pull");
+  ProgressPrinter printer;
+  auto r = (*client)->Pull(*uri, f.reference, kProgressIdleTimeout, printer.Handler());
+  printer.Release();
+  if (!r) return Fail(r.error(), "pull " + f.reference);
+  if (f.json) {
+    PrintLine(r->dump(2));
+  } else {
+    PrintLine("pulled " + Str(*r, "reference") + " (" + Str(*r, "digest") + ")");
+  }
+  return 0;
+}
+
+int PruneImages(Context& ctx, const ImagesFlags& f) {
+  auto uri = ctx.HostUri(f.uri);
+  if (!uri) return Fail(uri.error(), "images prune");
+  auto client = ctx.Connect();
+  if (!client) return Fail(client.error(), "images prune");
+  auto r = (*client)->PruneImages(*uri, kRequestTimeout);
+  if (!r) return Fail(r.error(), "images prune");
+  if (f.json) {
+    PrintLine(r->dump(2));
+    return 0;
+  }
+  if (r->contains("images") && (*r)["images"].is_array()) {
+    for (const auto& ref : (*r)["images"]) {
+      if (ref.is_string()) PrintLine("removed " + ref.get<std::string>());
+    }
+  }
+  PrintLine("removed " + std::to_string(Int(*r, "blobs")) + " blobs and " + std::to_string(Int(*r, "layers")) +
+            " layers, freed " + FormatBytes(Int(*r, "bytes")));
+  return 0;
+}
+
+}  // namespace sp::cli
