@@ -93,7 +93,11 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
   ProgressPrinter progress;
   auto sub = (*client)->Tail(*uri, cfg->name, [&progress](const LogEntry& e) {
-    progress.Release();  // the service's log (a build's output) takes over the screen
+    if (e.stream == "spawnd") {  // lifecycle events wait until the progress view is done
+      progress.Defer(FormatLogEntry(e));
+      return;
+    }
+    progress.Release();  // the service's own output (a build's) takes over the screen
     PrintLogEntry(e);
   });
   if (!sub) return Fail(sub.error(), "tail " + cfg->name);

@@ -56,13 +56,9 @@ void PrintError(const std::string& line) {
   std::fflush(stderr);
 }
 
-void PrintLogEntry(const LogEntry& e) {
-  if (e.stream == "spawnd") {
-    PrintLine("[spawnd] " + e.text);
-  } else {
-    PrintLine(e.text);
-  }
-}
+std::string FormatLogEntry(const LogEntry& e) { return e.stream == "spawnd" ? "[spawnd] " + e.text : e.text; }
+
+void PrintLogEntry(const LogEntry& e) { PrintLine(FormatLogEntry(e)); }
 
 void InstallInterruptHandler() {
   struct sigaction sa {};
@@ -81,7 +77,9 @@ void WaitForInterruptOr(std::optional<Millis> timeout) {
 }
 
 int Fail(const Status& s, const std::string& what) {
-  PrintError("spawnctl: " + what + ": " + s.message());
+  // The daemon may already name the operation ("deploy web: ..."); say it once.
+  bool named = s.message().rfind(what + ":", 0) == 0;
+  PrintError("spawnctl: " + (named ? s.message() : what + ": " + s.message()));
   return ExitCodeFor(s.code());
 }
 

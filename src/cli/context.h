@@ -42,6 +42,7 @@ void PrintLine(const std::string& line);
 void PrintError(const std::string& line);
 // Prints a service log entry as spawnctl shows it.
 void PrintLogEntry(const LogEntry& e);
+std::string FormatLogEntry(const LogEntry& e);  // "[spawnd] ..." for lifecycle events
 
 // Blocks until Ctrl-C, or `timeout` if set (a zero duration returns at once).
 void WaitForInterruptOr(std::optional<Millis> timeout);

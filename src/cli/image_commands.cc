@@ -59,6 +59,19 @@ void ProgressPrinter::Release() {
   released_ = true;
   if (shown_) view_->Finish();
   std::fflush(stdout);
+  for (const std::string& line : deferred_) PrintLine(line);
+  deferred_.clear();
+}
+
+void ProgressPrinter::Defer(const std::string& line) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!released_) {
+      deferred_.push_back(line);
+      return;
+    }
+  }
+  PrintLine(line);
 }
 
 int Images(Context& ctx, const ImagesFlags& f) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "cli/context.h"
 #include "cli/progress_view.h"
@@ -30,8 +31,10 @@ class ProgressPrinter {
  public:
   ProgressPrinter();
   Client::ProgressHandler Handler();
-  // Stops the live view, leaving its last state on screen. Idempotent.
+  // Stops the live view, leaving its last state on screen, then prints what Defer held. Idempotent.
   void Release();
+  // Prints `line` now if the view is released, else once it is (so it does not tear the view).
+  void Defer(const std::string& line);
 
  private:
   void OnProgress(const DeployProgress& p);
@@ -39,6 +42,7 @@ class ProgressPrinter {
   std::unique_ptr<ProgressView> view_;  // GUARDED_BY(mu_)
   bool shown_ = false;                  // GUARDED_BY(mu_): something was drawn
   bool released_ = false;               // GUARDED_BY(mu_)
+  std::vector<std::string> deferred_;   // GUARDED_BY(mu_)
 };
 
 }  // namespace sp::cli

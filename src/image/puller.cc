@@ -215,7 +215,7 @@ Status ImagePuller::Session::FetchLayers(const ImageManifest& m, const ImageConf
 
 Result<PulledImage> ImagePuller::Session::Run() {
   SP_RETURN_IF_ERROR(OpenSource());
-  Phase("resolving", "resolving " + ref_.String());
+  Phase("resolving", "");
   Digest top;
   std::string media_type;
   SP_ASSIGN_OR_RETURN(std::string bytes, ReadManifest(std::nullopt, &top, &media_type));

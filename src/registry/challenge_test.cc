@@ -37,6 +37,10 @@ TEST(ChallengeTest, ParsesBasicAndTokenValues) {
   c = MustParse("Negotiate abc123+/==");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].token68, "abc123+/==");
+  c = MustParse("Bearer realm=");  // by the grammar a token68, not an empty parameter
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].token68, "realm=");
+  EXPECT_EQ(c[0].Param("realm"), "");
 }
 
 TEST(ChallengeTest, HandlesQuotingEscapesAndWhitespace) {
@@ -59,7 +63,7 @@ TEST(ChallengeTest, SplitsSeveralChallenges) {
 }
 
 TEST(ChallengeTest, RefusesMalformedHeaders) {
-  for (std::string_view bad : {R"(Bearer realm="unterminated)", R"(Bearer realm=)", R"(Bearer realm="a" service="b")",
+  for (std::string_view bad : {R"(Bearer realm="unterminated)", R"(Bearer realm=,service=x)", R"(Bearer realm="a" service="b")",
                                R"(Bearer realm="a",realm="b")", "", "  ,  ", "=x", R"(Bearer realm="a\)",
                                "Bearer realm=\"a\x01\""}) {
     auto r = ParseChallenges(bad);

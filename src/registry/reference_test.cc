@@ -110,7 +110,7 @@ TEST(ReferenceTest, RefusesInvalidRepositories) {
   EXPECT_FALSE(ErrorOf("busybox\n").empty());
   EXPECT_NE(ErrorOf(std::string(300, 'a')).find("longer than"), std::string::npos);
   // Valid separators.
-  EXPECT_EQ(MustParse("a.b_c__d-e---f/g").repository, "a.b_c__d-e---f/g");
+  EXPECT_EQ(MustParse("registry.example.com/a.b_c__d-e---f/g").repository, "a.b_c__d-e---f/g");
 }
 
 TEST(ReferenceTest, RefusesInvalidRegistriesTagsAndDigests) {
