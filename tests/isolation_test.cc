@@ -67,10 +67,6 @@ TEST(Isolation, HostNetworkingAndDevicesNeedTheDaemonsPermission) {
   r = d.Spawnctl({"deploy", "-c", dev, "-n", "dev", "-t", "0s"});
   EXPECT_EQ(r.exit_code, ExitCodeFor(Code::kPermissionDenied));
   EXPECT_NE(r.err.find("enableDeviceMapping"), std::string::npos) << r.err;
-  std::string img = d.WriteFile("img.yaml", "cpuShares: 64\nmemory: 32\nrun: [/bin/true]\nimage: 127.0.0.1:5000/web:1.0\n");
-  r = d.Spawnctl({"deploy", "-c", img, "-n", "img", "-t", "0s"});
-  EXPECT_EQ(r.exit_code, ExitCodeFor(Code::kUnimplemented));
-  EXPECT_NE(r.err.find("not supported yet"), std::string::npos) << r.err;
 }
 
 TEST(Isolation, HostNetworkingAndDevicesWorkWhenEnabled) {

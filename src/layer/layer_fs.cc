@@ -79,6 +79,8 @@ Result<std::vector<std::string>> SplitLayerPath(std::string_view path) {
                                        std::to_string(path.size()) + " bytes; the limit is " +
                                        std::to_string(kMaxPathBytes)));
   }
+  // "/" alone names the layer's root, as "./" does (umoci writes it so); any other absolute path is refused.
+  if (path.find_first_not_of('/') == std::string_view::npos) return std::vector<std::string>{};
   if (path.front() == '/') {
     return Err(Status::InvalidArgument(
         "entry " + ShowPath(path) + " has an absolute path; paths in a layer must be relative to its root"));

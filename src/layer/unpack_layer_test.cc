@@ -367,6 +367,14 @@ TEST_F(UnpackLayerTest, RootEntrySetsTheLayerRootMetadata) {
   EXPECT_EQ(*ReadFile(at("a")), "a");
 }
 
+TEST_F(UnpackLayerTest, SlashAloneNamesTheRootAsUmociWritesIt) {
+  Entry root = Dir("/", 0711);
+  ASSERT_TRUE(Unpack({root, Dir("bin/"), File("bin/tool", "t", 0755)}));
+  EXPECT_EQ(Lstat(dest()).st_mode & 07777, 0711u);
+  EXPECT_EQ(*ReadFile(at("bin/tool")), "t");
+  EXPECT_FALSE(Unpack({root, File("/bin/tool", "t")}));  // other absolute paths stay refused
+}
+
 TEST_F(UnpackLayerTest, AcceptsAnEmptyLayer) {
   std::string tar = layer_testing::BuildTar({});
   ASSERT_EQ(tar, std::string(1024, '\0'));

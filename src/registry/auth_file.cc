@@ -41,13 +41,15 @@ Result<std::optional<RegistryCredentials>> ParseEntry(const Json& entry, const s
     return Err(Status::InvalidArgument(where + ": expected an object, got " +
                                        std::string(registry_internal::JsonTypeName(entry))));
   SP_ASSIGN_OR_RETURN(std::string auth, registry_internal::ReadString(entry, "auth", where + ".auth"));
-  SP_ASSIGN_OR_RETURN(std::string username, registry_internal::ReadString(entry, "username", where + ".username"));
-  SP_ASSIGN_OR_RETURN(std::string password, registry_internal::ReadString(entry, "password", where + ".password"));
+  SP_ASSIGN_OR_RETURN(std::string username,
+                      registry_internal::ReadString(entry, "username", where + ".username"));
+  SP_ASSIGN_OR_RETURN(std::string password,
+                      registry_internal::ReadString(entry, "password", where + ".password"));
   SP_ASSIGN_OR_RETURN(std::string token,
                       registry_internal::ReadString(entry, "identitytoken", where + ".identitytoken"));
   if (auth.size() > kMaxSecretBytes || password.size() > kMaxSecretBytes || token.size() > kMaxSecretBytes)
-    return Err(Status::InvalidArgument(where + ": credentials longer than " + std::to_string(kMaxSecretBytes) +
-                                       " bytes"));
+    return Err(Status::InvalidArgument(where + ": credentials longer than " +
+                                       std::to_string(kMaxSecretBytes) + " bytes"));
   RegistryCredentials c;
   if (!auth.empty()) {
     SP_ASSIGN_OR_RETURN(c, DecodeAuthField(auth, where));
@@ -95,7 +97,8 @@ Result<AuthFile> AuthFile::Parse(std::string_view content, const std::string& pa
   return file;
 }
 
-std::optional<RegistryCredentials> AuthFile::For(std::string_view registry_host, std::string_view repository) const {
+std::optional<RegistryCredentials> AuthFile::For(std::string_view registry_host,
+                                                 std::string_view repository) const {
   std::string key = NormalizeRegistryKey(registry_host);
   if (!repository.empty()) key += "/" + std::string(repository);
   for (;;) {

@@ -33,7 +33,8 @@ class AuthFile {
   AuthFile() = default;
   // The credentials for a registry ("127.0.0.1:5000", "docker.io" or its host
   // "registry-1.docker.io"), preferring an entry for `repository` or one of its namespaces.
-  std::optional<RegistryCredentials> For(std::string_view registry_host, std::string_view repository = {}) const;
+  std::optional<RegistryCredentials> For(std::string_view registry_host,
+                                         std::string_view repository = {}) const;
   const std::string& path() const { return path_; }
   bool empty() const { return entries_.empty(); }
 

@@ -14,11 +14,14 @@ Result<AuthFile> Parse(const std::string& text) { return AuthFile::Parse(text, "
 
 TEST(AuthFileTest, ReadsEveryEntryForm) {
   std::string text = R"({"auths": {
-      "registry.example.com:5000": {"auth": ")" + EncodeBase64("alice:pa:ss") + R"("},
+      "registry.example.com:5000": {"auth": ")" +
+                     EncodeBase64("alice:pa:ss") + R"("},
       "https://index.docker.io/v1/": {"username": "bob", "password": "hunter2"},
       "ghcr.io": {"identitytoken": "refresh-me"},
-      "quay.io/team": {"auth": ")" + EncodeBase64("team:t") + R"("},
-      "quay.io": {"auth": ")" + EncodeBase64("quay:q") + R"("},
+      "quay.io/team": {"auth": ")" +
+                     EncodeBase64("team:t") + R"("},
+      "quay.io": {"auth": ")" +
+                     EncodeBase64("quay:q") + R"("},
       "helper.example.com": {}
     }, "credsStore": "desktop"})";
   auto file = Parse(text);
@@ -42,7 +45,7 @@ TEST(AuthFileTest, ReadsEveryEntryForm) {
   EXPECT_EQ(file->For("quay.io", "team/app")->username, "team");  // the most specific entry wins
   EXPECT_EQ(file->For("quay.io", "other/app")->username, "quay");
   EXPECT_EQ(file->For("quay.io")->username, "quay");
-  EXPECT_FALSE(file->For("helper.example.com").has_value());  // placeholder without credentials
+  EXPECT_FALSE(file->For("helper.example.com").has_value());    // placeholder without credentials
   EXPECT_FALSE(file->For("registry.example.com").has_value());  // the port is part of the key
   EXPECT_FALSE(file->For("elsewhere.io").has_value());
 }

@@ -16,10 +16,12 @@ constexpr size_t kMaxHeaderBytes = 16 << 10;
 constexpr size_t kMaxParams = 32;
 
 bool IsTchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 bool IsToken68Char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("-._~+/").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("-._~+/").find(c) != std::string_view::npos;
 }
 
 std::string Lower(std::string_view s) {
@@ -59,7 +61,8 @@ class ChallengeParser {
     return s_.substr(start, i_ - start);
   }
   Status Error(const std::string& what) const {
-    return Status::InvalidArgument("malformed WWW-Authenticate header: " + what + " at offset " + std::to_string(i_));
+    return Status::InvalidArgument("malformed WWW-Authenticate header: " + what + " at offset " +
+                                   std::to_string(i_));
   }
 
   Result<AuthChallenge> ParseOne() {
@@ -113,7 +116,8 @@ class ChallengeParser {
         value = std::string(ReadWhile(IsTchar));
         if (value.empty()) return Error("parameter \"" + name + "\" has no value");
       }
-      if (!c.params.emplace(name, std::move(value)).second) return Error("parameter \"" + name + "\" repeated");
+      if (!c.params.emplace(name, std::move(value)).second)
+        return Error("parameter \"" + name + "\" repeated");
       if (c.params.size() > kMaxParams) return Error("too many parameters");
       SkipSpaces();
       if (AtEnd()) break;
@@ -160,8 +164,8 @@ std::string AuthChallenge::Param(std::string_view name) const {
 
 Result<std::vector<AuthChallenge>> ParseChallenges(std::string_view header) {
   if (header.size() > kMaxHeaderBytes)
-    return Err(Status::InvalidArgument("WWW-Authenticate header longer than " + std::to_string(kMaxHeaderBytes) +
-                                       " bytes"));
+    return Err(Status::InvalidArgument("WWW-Authenticate header longer than " +
+                                       std::to_string(kMaxHeaderBytes) + " bytes"));
   return ChallengeParser(header).Run();
 }
 

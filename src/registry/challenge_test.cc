@@ -15,7 +15,8 @@ std::vector<AuthChallenge> MustParse(std::string_view header) {
 
 TEST(ChallengeTest, ParsesDockerHubBearer) {
   auto c = MustParse(
-      R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull")");
+      R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",)"
+      R"(scope="repository:library/busybox:pull")");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].scheme, "bearer");
   EXPECT_EQ(c[0].Param("realm"), "https://auth.docker.io/token");
@@ -44,7 +45,8 @@ TEST(ChallengeTest, ParsesBasicAndTokenValues) {
 }
 
 TEST(ChallengeTest, HandlesQuotingEscapesAndWhitespace) {
-  auto c = MustParse(R"(Bearer  realm = "a \"quoted\" realm, with comma" ,  service="s\\x" ,error="invalid_token")");
+  auto c = MustParse(
+      R"(Bearer  realm = "a \"quoted\" realm, with comma" ,  service="s\\x" ,error="invalid_token")");
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].Param("realm"), "a \"quoted\" realm, with comma");
   EXPECT_EQ(c[0].Param("service"), "s\\x");
@@ -63,9 +65,9 @@ TEST(ChallengeTest, SplitsSeveralChallenges) {
 }
 
 TEST(ChallengeTest, RefusesMalformedHeaders) {
-  for (std::string_view bad : {R"(Bearer realm="unterminated)", R"(Bearer realm=,service=x)", R"(Bearer realm="a" service="b")",
-                               R"(Bearer realm="a",realm="b")", "", "  ,  ", "=x", R"(Bearer realm="a\)",
-                               "Bearer realm=\"a\x01\""}) {
+  for (std::string_view bad : {R"(Bearer realm="unterminated)", R"(Bearer realm=,service=x)",
+                               R"(Bearer realm="a" service="b")", R"(Bearer realm="a",realm="b")", "",
+                               "  ,  ", "=x", R"(Bearer realm="a\)", "Bearer realm=\"a\x01\""}) {
     auto r = ParseChallenges(bad);
     EXPECT_FALSE(r.has_value()) << bad;
     if (!r) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 
 namespace sp::registry_internal {
@@ -40,7 +41,27 @@ struct Transfer {
   Status sink_error;
   bool error_body_full = false;
   size_t header_bytes = 0;
+  // Stall detection: when the byte counts last moved.
+  std::chrono::steady_clock::duration stall_timeout{};
+  curl_off_t last_bytes = -1;
+  std::chrono::steady_clock::time_point last_change = std::chrono::steady_clock::now();
+  bool stalled = false;
 };
+
+// Called by curl about once a second and whenever data moves: aborts a transfer that moved no
+// byte for stall_timeout (waiting for the answer counts too).
+int OnProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+  auto* t = static_cast<Transfer*>(user);
+  auto now = std::chrono::steady_clock::now();
+  if (dlnow + ulnow != t->last_bytes) {
+    t->last_bytes = dlnow + ulnow;
+    t->last_change = now;
+    return 0;
+  }
+  if (now - t->last_change < t->stall_timeout) return 0;
+  t->stalled = true;
+  return 1;
+}
 
 bool IsSuccess(long status) { return status >= 200 && status < 300; }
 
@@ -73,7 +94,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos)
-    t->response.headers.emplace_back(Lower(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+    t->response.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
+                                     std::string(Trim(line.substr(colon + 1))));
   return len;
 }
 
@@ -139,7 +161,9 @@ std::string DescribeFailure(const HttpRequest& req, CURLcode rc, const char* err
   std::string out = req.method + " " + RedactUrl(req.url) + ": " + detail;
   if (rc == CURLE_OPERATION_TIMEDOUT) out += " (the server stalled or did not answer in time)";
   if (IsTlsFailure(rc))
-    out += " (TLS connection failed; if this registry serves plain HTTP, it must be listed in insecureRegistries)";
+    out +=
+        " (TLS connection failed; if this registry serves plain HTTP, it must be listed in "
+        "insecureRegistries)";
   return out;
 }
 
@@ -148,8 +172,8 @@ struct HeaderList {
   ~HeaderList() { curl_slist_free_all(list); }
 };
 
-void SetOptions(CURL* h, const HttpRequest& req, const TransportOptions& opts, Transfer* t, curl_slist* headers,
-                char* errbuf) {
+void SetOptions(CURL* h, const HttpRequest& req, const TransportOptions& opts, Transfer* t,
+                curl_slist* headers, char* errbuf) {
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -158,9 +182,11 @@ void SetOptions(CURL* h, const HttpRequest& req, const TransportOptions& opts, T
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, opts.connect_timeout.count())));
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, opts.stall_timeout.count() / 1000)));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(1, opts.connect_timeout.count())));
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, t);
   curl_easy_setopt(h, CURLOPT_USERAGENT, opts.user_agent.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -234,6 +260,7 @@ HttpOutcome HttpTransport::Perform(const HttpRequest& request, BodySink* sink) {
   for (const std::string& hd : request.headers) headers.list = curl_slist_append(headers.list, hd.c_str());
   Transfer t;
   t.sink = sink;
+  t.stall_timeout = std::max(opts_.stall_timeout, Millis(1));
   char errbuf[CURL_ERROR_SIZE] = {0};
   SetOptions(h, request, opts_, &t, headers.list, errbuf);
   CURLcode rc = curl_easy_perform(h);
@@ -249,6 +276,12 @@ HttpOutcome HttpTransport::Perform(const HttpRequest& request, BodySink* sink) {
   if (!t.sink_error.ok()) {
     out.error = t.sink_error;
     out.retryable = t.sink_error.code() == Code::kUnavailable;
+    return out;
+  }
+  if (t.stalled) {
+    out.error = Status::Unavailable(request.method + " " + RedactUrl(request.url) + ": no data for " +
+                                    FormatDuration(opts_.stall_timeout) + " (the server stalled)");
+    out.retryable = true;
     return out;
   }
   out.error = Status::Unavailable(DescribeFailure(request, rc, errbuf));
@@ -269,8 +302,8 @@ Result<UrlParts> ParseHttpUrl(const std::string& url) {
     return true;
   };
   std::string explicit_port;
-  bool ok = rc == CURLUE_OK && get(CURLUPART_SCHEME, 0, &parts.scheme) && get(CURLUPART_HOST, 0, &parts.host) &&
-            get(CURLUPART_PORT, CURLU_DEFAULT_PORT, &parts.port);
+  bool ok = rc == CURLUE_OK && get(CURLUPART_SCHEME, 0, &parts.scheme) &&
+            get(CURLUPART_HOST, 0, &parts.host) && get(CURLUPART_PORT, CURLU_DEFAULT_PORT, &parts.port);
   parts.explicit_port = ok && get(CURLUPART_PORT, 0, &explicit_port);
   curl_url_cleanup(u);
   parts.scheme = Lower(parts.scheme);
@@ -303,7 +336,8 @@ std::string RedactUrl(std::string_view url) {
   size_t scheme_end = out.find("://");
   size_t start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
   size_t at = out.find('@', start);
-  if (at != std::string::npos && at < out.find('/', start)) out.erase(start, at + 1 - start);  // user:password@
+  if (at != std::string::npos && at < out.find('/', start))
+    out.erase(start, at + 1 - start);  // user:password@
   return out;
 }
 

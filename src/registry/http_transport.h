@@ -3,11 +3,11 @@
 //
 // Each Perform is a single request: redirects are NOT followed here (the caller decides what a
 // redirect may carry), only http and https are allowed, TLS uses libcurl's defaults (system CAs,
-// peer and host verified), a connection attempt is bounded by `connect_timeout` and a transfer that
-// moves less than one byte per second for `stall_timeout` is aborted. The body of a 2xx response
-// streams into a BodySink; other bodies are kept (first 64 KiB) for error messages. Failures are
-// classified as retryable (connection refused or dropped, timeouts, truncated transfers) or not
-// (TLS failures, the sink refusing data).
+// peer and host verified), a connection attempt is bounded by `connect_timeout`, and a request
+// during which no byte moves for `stall_timeout` (waiting for the answer included) is aborted.
+// The body of a 2xx response streams into a BodySink; other bodies are kept (first 64 KiB) for
+// error messages. Failures are classified as retryable (connection refused or dropped, timeouts,
+// stalls, truncated transfers) or not (TLS failures, the sink refusing data).
 //
 // An HttpTransport keeps a small pool of idle curl handles so connections are reused; it is
 // thread-safe (any number of concurrent Performs). curl_global_init runs once per process.
@@ -26,7 +26,7 @@
 namespace sp::registry_internal {
 
 struct HttpRequest {
-  std::string method = "GET";        // "GET", "HEAD" or "POST"
+  std::string method = "GET";  // "GET", "HEAD" or "POST"
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // POST body (application/x-www-form-urlencoded)
@@ -35,8 +35,8 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower case, in order received
-  std::string error_body;    // the first 64 KiB of a non-2xx body
-  std::string redirect_url;  // the absolute target of a 3xx Location
+  std::string error_body;                                    // the first 64 KiB of a non-2xx body
+  std::string redirect_url;                                  // the absolute target of a 3xx Location
   // The first value of a header (name case-insensitive), or "".
   std::string Header(std::string_view name) const;
   std::vector<std::string> Headers(std::string_view name) const;
@@ -62,7 +62,8 @@ class StringSink : public BodySink {
   }
   Status Write(std::string_view chunk) override {
     if (chunk.size() > max_bytes_ - data_.size())
-      return Status::InvalidArgument(what_ + " is larger than " + std::to_string(max_bytes_) + " bytes; refusing it");
+      return Status::InvalidArgument(what_ + " is larger than " + std::to_string(max_bytes_) +
+                                     " bytes; refusing it");
     data_.append(chunk);
     return Status::Ok();
   }

@@ -84,7 +84,8 @@ const Json* Member(const Json& object, std::string_view key) {
   return &*it;
 }
 
-Result<std::string> ReadString(const Json& object, std::string_view key, const std::string& path, bool required) {
+Result<std::string> ReadString(const Json& object, std::string_view key, const std::string& path,
+                               bool required) {
   const Json* v = Member(object, key);
   if (!v) {
     if (required) return Err(Status::InvalidArgument(path + ": missing"));
@@ -94,7 +95,8 @@ Result<std::string> ReadString(const Json& object, std::string_view key, const s
   return v->get_ref<const std::string&>();
 }
 
-Result<const Json*> ReadObject(const Json& object, std::string_view key, const std::string& path, bool required) {
+Result<const Json*> ReadObject(const Json& object, std::string_view key, const std::string& path,
+                               bool required) {
   const Json* v = Member(object, key);
   if (!v) {
     if (required) return Err(Status::InvalidArgument(path + ": missing"));
@@ -104,8 +106,8 @@ Result<const Json*> ReadObject(const Json& object, std::string_view key, const s
   return v;
 }
 
-Result<const Json*> ReadArray(const Json& object, std::string_view key, const std::string& path, size_t max_items,
-                              bool required) {
+Result<const Json*> ReadArray(const Json& object, std::string_view key, const std::string& path,
+                              size_t max_items, bool required) {
   const Json* v = Member(object, key);
   if (!v) {
     if (required) return Err(Status::InvalidArgument(path + ": missing"));
@@ -118,8 +120,8 @@ Result<const Json*> ReadArray(const Json& object, std::string_view key, const st
   return v;
 }
 
-Result<std::vector<std::string>> ReadStringArray(const Json& object, std::string_view key, const std::string& path,
-                                                 size_t max_items) {
+Result<std::vector<std::string>> ReadStringArray(const Json& object, std::string_view key,
+                                                 const std::string& path, size_t max_items) {
   SP_ASSIGN_OR_RETURN(const Json* array, ReadArray(object, key, path, max_items));
   std::vector<std::string> out;
   if (!array) return out;
@@ -157,7 +159,8 @@ Result<int64_t> ReadSize(const Json& object, std::string_view key, const std::st
   }
   if (v->is_number_integer()) {
     int64_t i = v->get<int64_t>();
-    if (i < 0) return Err(Status::InvalidArgument(path + ": must not be negative (" + std::to_string(i) + ")"));
+    if (i < 0)
+      return Err(Status::InvalidArgument(path + ": must not be negative (" + std::to_string(i) + ")"));
     return i;
   }
   return Err(WrongType(path, "a non-negative integer", *v));

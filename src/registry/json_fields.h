@@ -9,10 +9,9 @@
 // Pure functions: thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +35,8 @@ const Json* Member(const Json& object, std::string_view key);
 // unless `required`.
 Result<std::string> ReadString(const Json& object, std::string_view key, const std::string& path,
                                bool required = false);
-Result<std::vector<std::string>> ReadStringArray(const Json& object, std::string_view key, const std::string& path,
-                                                 size_t max_items);
+Result<std::vector<std::string>> ReadStringArray(const Json& object, std::string_view key,
+                                                 const std::string& path, size_t max_items);
 Result<std::map<std::string, std::string>> ReadStringMap(const Json& object, std::string_view key,
                                                          const std::string& path, size_t max_items);
 // A non-negative integer that fits int64_t; required.
@@ -46,8 +45,8 @@ Result<int64_t> ReadSize(const Json& object, std::string_view key, const std::st
 Result<const Json*> ReadObject(const Json& object, std::string_view key, const std::string& path,
                                bool required = false);
 // An array member; nullptr when absent/null and not required. More than `max_items`: an error.
-Result<const Json*> ReadArray(const Json& object, std::string_view key, const std::string& path, size_t max_items,
-                              bool required = false);
+Result<const Json*> ReadArray(const Json& object, std::string_view key, const std::string& path,
+                              size_t max_items, bool required = false);
 
 // "a string", "a number", ... for error messages.
 std::string_view JsonTypeName(const Json& value);

@@ -58,7 +58,8 @@ std::string DescribeUnsupportedLayer(std::string_view t) {
     return "media type " + Shown(t) +
            " (a foreign, non-distributable layer that registries do not serve); images with such layers "
            "(e.g. Windows base images) are not supported";
-  return "media type " + Shown(t) + ", which is not a layer format we can unpack (supported: tar, tar+gzip, tar+zstd)";
+  return "media type " + Shown(t) +
+         ", which is not a layer format we can unpack (supported: tar, tar+gzip, tar+zstd)";
 }
 
 Result<Platform> ParsePlatform(const Json& object, const std::string& path) {
@@ -85,7 +86,8 @@ Result<Descriptor> ParseDescriptor(const Json& value, const std::string& path) {
     SP_ASSIGN_OR_RETURN(Platform p, ParsePlatform(*platform, path + ".platform"));
     d.platform = std::move(p);
   }
-  SP_ASSIGN_OR_RETURN(d.annotations, ReadStringMap(value, "annotations", path + ".annotations", kMaxAnnotations));
+  SP_ASSIGN_OR_RETURN(d.annotations,
+                      ReadStringMap(value, "annotations", path + ".annotations", kMaxAnnotations));
   return d;
 }
 
@@ -95,8 +97,8 @@ Result<ImageIndex> ParseIndex(const Json& doc, std::string media_type) {
   SP_ASSIGN_OR_RETURN(const Json* manifests,
                       ReadArray(doc, "manifests", "image index: manifests", kIndexEntryLimit, true));
   for (size_t i = 0; i < manifests->size(); ++i) {
-    SP_ASSIGN_OR_RETURN(Descriptor d,
-                        ParseDescriptor((*manifests)[i], "image index: manifests[" + std::to_string(i) + "]"));
+    SP_ASSIGN_OR_RETURN(
+        Descriptor d, ParseDescriptor((*manifests)[i], "image index: manifests[" + std::to_string(i) + "]"));
     index.manifests.push_back(std::move(d));
   }
   return index;
@@ -108,39 +110,47 @@ Result<ImageManifest> ParseImageManifest(const Json& doc, std::string media_type
   SP_ASSIGN_OR_RETURN(const Json* config, ReadObject(doc, "config", "manifest: config", true));
   SP_ASSIGN_OR_RETURN(m.config, ParseDescriptor(*config, "manifest: config"));
   if (m.config.media_type != kOciConfig && m.config.media_type != kDockerConfig)
-    return Err(Status::InvalidArgument("manifest: config has media type " + Shown(m.config.media_type) +
-                                       ": this is not a container image (other OCI artifacts are not supported)"));
-  SP_ASSIGN_OR_RETURN(const Json* layers, ReadArray(doc, "layers", "manifest: layers", kManifestLayerLimit, true));
+    return Err(
+        Status::InvalidArgument("manifest: config has media type " + Shown(m.config.media_type) +
+                                ": this is not a container image (other OCI artifacts are not supported)"));
+  SP_ASSIGN_OR_RETURN(const Json* layers,
+                      ReadArray(doc, "layers", "manifest: layers", kManifestLayerLimit, true));
   for (size_t i = 0; i < layers->size(); ++i) {
     std::string path = "manifest: layers[" + std::to_string(i) + "]";
     SP_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor((*layers)[i], path));
     if (!IsSupportedLayerType(d.media_type))
-      return Err(Status::InvalidArgument(path + " (" + d.digest.Short() + ") has " + DescribeUnsupportedLayer(d.media_type)));
+      return Err(Status::InvalidArgument(path + " (" + d.digest.Short() + ") has " +
+                                         DescribeUnsupportedLayer(d.media_type)));
     m.layers.push_back(std::move(d));
   }
-  SP_ASSIGN_OR_RETURN(m.annotations, ReadStringMap(doc, "annotations", "manifest: annotations", kMaxAnnotations));
+  SP_ASSIGN_OR_RETURN(m.annotations,
+                      ReadStringMap(doc, "annotations", "manifest: annotations", kMaxAnnotations));
   return m;
 }
 
 Status CheckSchemaVersion(const Json& doc) {
   auto it = doc.find("schemaVersion");
   if (it == doc.end() || it->is_null()) return Status::Ok();
-  if (!it->is_number_integer()) return Status::InvalidArgument("manifest: schemaVersion: expected an integer");
+  if (!it->is_number_integer())
+    return Status::InvalidArgument("manifest: schemaVersion: expected an integer");
   int64_t v = it->get<int64_t>();
   if (v == 1) return Status::InvalidArgument(kSchema1Refusal);
   if (v != 2)
-    return Status::InvalidArgument("manifest: schemaVersion " + std::to_string(v) + " is not supported (expected 2)");
+    return Status::InvalidArgument("manifest: schemaVersion " + std::to_string(v) +
+                                   " is not supported (expected 2)");
   return Status::Ok();
 }
 
 // Decides what kind of document this is from the content type, its mediaType field and its shape.
 Result<std::string> DocumentType(const Json& doc, const std::string& content_type) {
   SP_ASSIGN_OR_RETURN(std::string declared, ReadString(doc, "mediaType", "manifest: mediaType"));
-  if (IsSchema1(content_type) || IsSchema1(declared) || doc.contains("fsLayers")) return Err(Status::InvalidArgument(kSchema1Refusal));
+  if (IsSchema1(content_type) || IsSchema1(declared) || doc.contains("fsLayers"))
+    return Err(Status::InvalidArgument(kSchema1Refusal));
   if (IsIndexType(content_type) || IsManifestType(content_type)) {
     if (!declared.empty() && declared != content_type)
-      return Err(Status::InvalidArgument("manifest: served as " + Shown(content_type) + " but its mediaType says " +
-                                         Shown(declared) + "; refusing the ambiguous document"));
+      return Err(Status::InvalidArgument("manifest: served as " + Shown(content_type) +
+                                         " but its mediaType says " + Shown(declared) +
+                                         "; refusing the ambiguous document"));
     return content_type;
   }
   if (!IsGenericContentType(content_type))
@@ -153,8 +163,9 @@ Result<std::string> DocumentType(const Json& doc, const std::string& content_typ
   }
   if (doc.contains("manifests")) return std::string(kOciIndex);
   if (doc.contains("config") || doc.contains("layers")) return std::string(kOciManifest);
-  return Err(Status::InvalidArgument("manifest: neither an image index (no \"manifests\") nor an image manifest "
-                                     "(no \"config\" and \"layers\")"));
+  return Err(
+      Status::InvalidArgument("manifest: neither an image index (no \"manifests\") nor an image manifest "
+                              "(no \"config\" and \"layers\")"));
 }
 
 // Parses "v7" into 7; -1 for anything else.
@@ -222,7 +233,8 @@ bool IsSupportedLayerType(std::string_view t) {
 bool IsIndexType(std::string_view t) { return t == kOciIndex || t == kDockerManifestList; }
 bool IsManifestType(std::string_view t) { return t == kOciManifest || t == kDockerManifest; }
 
-Result<std::variant<ImageIndex, ImageManifest>> ParseManifest(std::string_view bytes, std::string_view content_type) {
+Result<std::variant<ImageIndex, ImageManifest>> ParseManifest(std::string_view bytes,
+                                                              std::string_view content_type) {
   SP_ASSIGN_OR_RETURN(Json doc, registry_internal::ParseJson(bytes, kManifestSizeLimit, "manifest"));
   if (!doc.is_object())
     return Err(Status::InvalidArgument("manifest: expected a JSON object, got " +
@@ -257,8 +269,9 @@ Result<Descriptor> ChoosePlatform(const ImageIndex& index, const Platform& want)
   if (best) return *best;
   std::string list;
   for (const std::string& a : available) list += (list.empty() ? "" : ", ") + a;
-  return Err(Status::NotFound("the image has no manifest for " + want.String() +
-                              (list.empty() ? "; its index lists no image manifests" : "; it is available for " + list)));
+  return Err(Status::NotFound(
+      "the image has no manifest for " + want.String() +
+      (list.empty() ? "; its index lists no image manifests" : "; it is available for " + list)));
 }
 
 Result<ImageConfig> ParseImageConfig(std::string_view bytes) {
@@ -274,14 +287,16 @@ Result<ImageConfig> ParseImageConfig(std::string_view bytes) {
   if (config) {
     const Json& cfg = *config;
     SP_ASSIGN_OR_RETURN(c.env, ReadStringArray(cfg, "Env", "image config: config.Env", kMaxConfigListItems));
-    SP_ASSIGN_OR_RETURN(c.entrypoint,
-                        ReadStringArray(cfg, "Entrypoint", "image config: config.Entrypoint", kMaxConfigListItems));
+    SP_ASSIGN_OR_RETURN(c.entrypoint, ReadStringArray(cfg, "Entrypoint", "image config: config.Entrypoint",
+                                                      kMaxConfigListItems));
     SP_ASSIGN_OR_RETURN(c.cmd, ReadStringArray(cfg, "Cmd", "image config: config.Cmd", kMaxConfigListItems));
     SP_ASSIGN_OR_RETURN(c.working_dir, ReadString(cfg, "WorkingDir", "image config: config.WorkingDir"));
     SP_ASSIGN_OR_RETURN(c.user, ReadString(cfg, "User", "image config: config.User"));
     SP_ASSIGN_OR_RETURN(c.stop_signal, ReadString(cfg, "StopSignal", "image config: config.StopSignal"));
-    SP_ASSIGN_OR_RETURN(c.labels, ReadStringMap(cfg, "Labels", "image config: config.Labels", kMaxConfigListItems));
-    SP_ASSIGN_OR_RETURN(const Json* ports, ReadObject(cfg, "ExposedPorts", "image config: config.ExposedPorts"));
+    SP_ASSIGN_OR_RETURN(c.labels,
+                        ReadStringMap(cfg, "Labels", "image config: config.Labels", kMaxConfigListItems));
+    SP_ASSIGN_OR_RETURN(const Json* ports,
+                        ReadObject(cfg, "ExposedPorts", "image config: config.ExposedPorts"));
     if (ports) {
       if (ports->size() > kMaxConfigListItems)
         return Err(Status::InvalidArgument("image config: config.ExposedPorts: too many entries"));
@@ -292,9 +307,11 @@ Result<ImageConfig> ParseImageConfig(std::string_view bytes) {
   SP_ASSIGN_OR_RETURN(const Json* rootfs, ReadObject(doc, "rootfs", "image config: rootfs", true));
   SP_ASSIGN_OR_RETURN(std::string type, ReadString(*rootfs, "type", "image config: rootfs.type", true));
   if (type != "layers")
-    return Err(Status::InvalidArgument("image config: rootfs.type is " + Shown(type) + " (expected \"layers\")"));
-  SP_ASSIGN_OR_RETURN(std::vector<std::string> diff_ids,
-                      ReadStringArray(*rootfs, "diff_ids", "image config: rootfs.diff_ids", kManifestLayerLimit));
+    return Err(
+        Status::InvalidArgument("image config: rootfs.type is " + Shown(type) + " (expected \"layers\")"));
+  SP_ASSIGN_OR_RETURN(
+      std::vector<std::string> diff_ids,
+      ReadStringArray(*rootfs, "diff_ids", "image config: rootfs.diff_ids", kManifestLayerLimit));
   for (size_t i = 0; i < diff_ids.size(); ++i) {
     auto d = Digest::Parse(diff_ids[i]);
     if (!d) return Err(d.error().Annotate("image config: rootfs.diff_ids[" + std::to_string(i) + "]"));

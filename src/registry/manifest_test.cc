@@ -25,7 +25,8 @@ json OciManifest() {
           {"layers", json::array({Desc(kOciLayerTarGzip, kD2, 2000), Desc(kOciLayerTarZstd, kD3, 3000)})}};
 }
 
-json Entry(const std::string& digest, std::string_view os, std::string_view arch, std::string_view variant = "") {
+json Entry(const std::string& digest, std::string_view os, std::string_view arch,
+           std::string_view variant = "") {
   json e = Desc(kOciManifest, digest, 500);
   e["platform"] = {{"os", os}, {"architecture", arch}};
   if (!variant.empty()) e["platform"]["variant"] = variant;
@@ -60,9 +61,10 @@ TEST(ManifestTest, ParsesDockerSchema2AndManifestList) {
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(std::get<ImageManifest>(*r).media_type, kDockerManifest);
 
-  json list = {{"schemaVersion", 2},
-               {"mediaType", kDockerManifestList},
-               {"manifests", json::array({Entry(kD1, "linux", "amd64"), Entry(kD2, "linux", "arm64", "v8")})}};
+  json list = {
+      {"schemaVersion", 2},
+      {"mediaType", kDockerManifestList},
+      {"manifests", json::array({Entry(kD1, "linux", "amd64"), Entry(kD2, "linux", "arm64", "v8")})}};
   list["manifests"][0]["mediaType"] = kDockerManifest;
   auto l = ParseManifest(list.dump(), kDockerManifestList);
   ASSERT_TRUE(l.has_value()) << l.error().message();
@@ -75,7 +77,8 @@ TEST(ManifestTest, ParsesDockerSchema2AndManifestList) {
 
 TEST(ManifestTest, DecidesTheTypeFromTheDocumentWhenTheContentTypeIsGeneric) {
   json index = {{"schemaVersion", 2}, {"manifests", json::array({Entry(kD1, "linux", "amd64")})}};
-  for (std::string_view ct : {"", "application/json", "text/plain; charset=utf-8", "application/octet-stream"}) {
+  for (std::string_view ct :
+       {"", "application/json", "text/plain; charset=utf-8", "application/octet-stream"}) {
     auto r = ParseManifest(index.dump(), ct);
     ASSERT_TRUE(r.has_value()) << ct << ": " << r.error().message();
     EXPECT_EQ(std::get<ImageIndex>(*r).media_type, kOciIndex);
@@ -126,7 +129,8 @@ TEST(ManifestTest, RefusesWrongTypesAndBadValues) {
   EXPECT_NE(ErrorOf(m).find("layers[0].size: must not be negative"), std::string::npos);
   m = OciManifest();
   m["layers"][0]["size"] = "2000";
-  EXPECT_NE(ErrorOf(m).find("layers[0].size: expected a non-negative integer, got a string"), std::string::npos);
+  EXPECT_NE(ErrorOf(m).find("layers[0].size: expected a non-negative integer, got a string"),
+            std::string::npos);
   m["layers"][0]["size"] = 1.5;
   EXPECT_NE(ErrorOf(m).find("fractional"), std::string::npos);
   m = OciManifest();
@@ -161,8 +165,9 @@ TEST(ManifestTest, RefusesWrongTypesAndBadValues) {
 
 TEST(ManifestTest, RefusesContradictionsAndUnsupportedTypes) {
   EXPECT_NE(ErrorOf(OciManifest(), kOciIndex).find("ambiguous"), std::string::npos);
-  EXPECT_NE(ErrorOf(OciManifest(), "application/vnd.oci.artifact.manifest.v1+json").find("not an image manifest"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(OciManifest(), "application/vnd.oci.artifact.manifest.v1+json").find("not an image manifest"),
+      std::string::npos);
   json m = OciManifest();
   m["mediaType"] = "application/vnd.example.thing+json";
   EXPECT_NE(ErrorOf(m).find("application/vnd.example.thing+json"), std::string::npos);
@@ -204,8 +209,8 @@ ImageIndex IndexOf(std::vector<json> entries) {
 }
 
 TEST(PlatformTest, ChoosesExactOsAndArchitecture) {
-  ImageIndex index = IndexOf({Entry(kD1, "linux", "arm64", "v8"), Entry(kD2, "linux", "amd64"),
-                              Entry(kD3, "windows", "amd64")});
+  ImageIndex index = IndexOf(
+      {Entry(kD1, "linux", "arm64", "v8"), Entry(kD2, "linux", "amd64"), Entry(kD3, "windows", "amd64")});
   auto d = ChoosePlatform(index, {"linux", "amd64", ""});
   ASSERT_TRUE(d.has_value()) << d.error().message();
   EXPECT_EQ(d->digest.str(), kD2);
@@ -226,8 +231,10 @@ TEST(PlatformTest, MatchesVariantsSensibly) {
   ImageIndex arm = IndexOf({Entry(kD1, "linux", "arm", "v6"), Entry(kD2, "linux", "arm", "v7")});
   EXPECT_EQ(ChoosePlatform(arm, {"linux", "arm", "v7"})->digest.str(), kD2);
   EXPECT_EQ(ChoosePlatform(arm, {"linux", "arm", "v8"})->digest.str(), kD2);
-  EXPECT_EQ(ChoosePlatform(IndexOf({Entry(kD1, "linux", "arm", "v6")}), {"linux", "arm", "v7"})->digest.str(), kD1);
-  EXPECT_FALSE(ChoosePlatform(IndexOf({Entry(kD2, "linux", "arm", "v7")}), {"linux", "arm", "v6"}).has_value());
+  EXPECT_EQ(ChoosePlatform(IndexOf({Entry(kD1, "linux", "arm", "v6")}), {"linux", "arm", "v7"})->digest.str(),
+            kD1);
+  EXPECT_FALSE(
+      ChoosePlatform(IndexOf({Entry(kD2, "linux", "arm", "v7")}), {"linux", "arm", "v6"}).has_value());
   // Without a wanted variant, the entry without one is preferred.
   ImageIndex amd = IndexOf({Entry(kD1, "linux", "amd64", "v3"), Entry(kD2, "linux", "amd64")});
   EXPECT_EQ(ChoosePlatform(amd, {"linux", "amd64", ""})->digest.str(), kD2);
@@ -338,7 +345,8 @@ TEST(ConfigTest, RefusesWrongTypes) {
 
 TEST(ConfigTest, SurvivesInvalidUtf8AndTruncation) {
   std::string text = Config().dump();
-  for (size_t cut = 0; cut < text.size(); cut += 7) EXPECT_FALSE(ParseImageConfig(text.substr(0, cut)).has_value());
+  for (size_t cut = 0; cut < text.size(); cut += 7)
+    EXPECT_FALSE(ParseImageConfig(text.substr(0, cut)).has_value());
   EXPECT_FALSE(ParseImageConfig("{\"os\": \"\xff\xfe\"}").has_value());
 }
 

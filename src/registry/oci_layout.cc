@@ -22,8 +22,9 @@ Status CheckLayoutMarker(const std::string& dir) {
   SP_ASSIGN_OR_RETURN(registry_internal::Json doc,
                       registry_internal::ParseJson(*content, kMaxLayoutMarkerBytes, path));
   if (!doc.is_object()) return Status::InvalidArgument(path + ": expected a JSON object");
-  SP_ASSIGN_OR_RETURN(std::string version,
-                      registry_internal::ReadString(doc, "imageLayoutVersion", path + ": imageLayoutVersion", true));
+  SP_ASSIGN_OR_RETURN(
+      std::string version,
+      registry_internal::ReadString(doc, "imageLayoutVersion", path + ": imageLayoutVersion", true));
   if (version != "1.0.0")
     return Status::FailedPrecondition(path + ": image layout version \"" + version.substr(0, 40) +
                                       "\" is not supported (expected 1.0.0)");
@@ -58,8 +59,9 @@ Result<Descriptor> ResolveLayoutTag(const std::string& dir, std::string_view tag
   SP_ASSIGN_OR_RETURN(ImageIndex index, ReadLayoutIndex(dir));
   if (tag.empty()) {
     if (index.manifests.size() == 1) return index.manifests.front();
-    return Err(Status::InvalidArgument("OCI layout " + dir + " holds " + std::to_string(index.manifests.size()) +
-                                       " images; name one with oci:" + dir + ":<tag> (" + ListTags(index) + ")"));
+    return Err(
+        Status::InvalidArgument("OCI layout " + dir + " holds " + std::to_string(index.manifests.size()) +
+                                " images; name one with oci:" + dir + ":<tag> (" + ListTags(index) + ")"));
   }
   for (const Descriptor& d : index.manifests) {
     auto it = d.annotations.find(std::string(kRefNameAnnotation));
@@ -74,7 +76,8 @@ std::string LayoutBlobPath(const std::string& dir, const Digest& digest) {
 }
 
 Result<std::string> ReadLayoutBlob(const std::string& dir, const Descriptor& d, size_t max_bytes) {
-  if (d.digest.empty()) return Err(Status::InvalidArgument("OCI layout " + dir + ": a descriptor without a digest"));
+  if (d.digest.empty())
+    return Err(Status::InvalidArgument("OCI layout " + dir + ": a descriptor without a digest"));
   std::string what = "blob " + d.digest.str() + " in OCI layout " + dir;
   if (d.size > 0 && static_cast<uint64_t>(d.size) > max_bytes)
     return Err(Status::InvalidArgument(what + " is " + std::to_string(d.size) + " bytes (at most " +
@@ -85,8 +88,8 @@ Result<std::string> ReadLayoutBlob(const std::string& dir, const Descriptor& d, 
     return Err(bytes.error().Annotate(what));
   }
   if (d.size >= 0 && bytes->size() != static_cast<uint64_t>(d.size))
-    return Err(Status::InvalidArgument(what + " is " + std::to_string(bytes->size()) + " bytes, but its descriptor says " +
-                                       std::to_string(d.size)));
+    return Err(Status::InvalidArgument(what + " is " + std::to_string(bytes->size()) +
+                                       " bytes, but its descriptor says " + std::to_string(d.size)));
   SP_RETURN_IF_ERROR(VerifyDigest(*bytes, d.digest, what));
   return std::move(*bytes);
 }

@@ -42,7 +42,9 @@ class OciLayoutTest : public ::testing::Test {
       if (!tag.empty()) e["annotations"] = {{std::string(kRefNameAnnotation), tag}};
       manifests.push_back(e);
     }
-    ASSERT_TRUE(WriteFileAtomic(dir_ + "/index.json", json{{"schemaVersion", 2}, {"manifests", manifests}}.dump()).ok());
+    ASSERT_TRUE(
+        WriteFileAtomic(dir_ + "/index.json", json{{"schemaVersion", 2}, {"manifests", manifests}}.dump())
+            .ok());
   }
 
   std::string dir_;
@@ -103,7 +105,9 @@ TEST_F(OciLayoutTest, RefusesWhatIsNotALayout) {
 }
 
 TEST_F(OciLayoutTest, RefusesMalformedIndex) {
-  ASSERT_TRUE(WriteFileAtomic(dir_ + "/index.json", R"({"manifests": [{"digest": "sha256:../../etc/passwd"}]})").ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(dir_ + "/index.json", R"({"manifests": [{"digest": "sha256:../../etc/passwd"}]})")
+          .ok());
   EXPECT_FALSE(ResolveLayoutTag(dir_, "v1").has_value());
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/index.json", R"({"manifests": "x"})").ok());
   auto d = ResolveLayoutTag(dir_, "v1");
@@ -124,7 +128,8 @@ TEST_F(OciLayoutTest, BlobReadsAreVerified) {
   Descriptor b = PutBlob("some bytes", kOciLayerTar);
   Descriptor wrong_size = b;
   wrong_size.size = 3;
-  EXPECT_NE(ReadLayoutBlob(dir_, wrong_size, 1 << 20).error().message().find("descriptor says 3"), std::string::npos);
+  EXPECT_NE(ReadLayoutBlob(dir_, wrong_size, 1 << 20).error().message().find("descriptor says 3"),
+            std::string::npos);
   EXPECT_NE(ReadLayoutBlob(dir_, b, 4).error().message().find("at most 4"), std::string::npos);
   Descriptor unknown_size = b;
   unknown_size.size = -1;

@@ -53,7 +53,8 @@ bool IsSeparator(std::string_view sep) {
 
 // path-component := alpha-numeric (separator alpha-numeric)*
 Status ValidatePathComponent(std::string_view comp) {
-  if (comp.empty()) return Status::InvalidArgument("empty path component (\"//\", or a leading or trailing \"/\")");
+  if (comp.empty())
+    return Status::InvalidArgument("empty path component (\"//\", or a leading or trailing \"/\")");
   for (char c : comp) {
     if (c >= 'A' && c <= 'Z')
       return Status::InvalidArgument("repository component " + Quote(comp) + " must be lower case");
@@ -63,18 +64,19 @@ Status ValidatePathComponent(std::string_view comp) {
     size_t run = i;
     while (i < comp.size() && IsLowerAlnum(comp[i])) ++i;
     if (i == run)
-      return Status::InvalidArgument("repository component " + Quote(comp) +
-                                     ": must start and end with a lower-case letter or digit, with only \".\", "
-                                     "\"_\", \"__\" or dashes between them");
+      return Status::InvalidArgument(
+          "repository component " + Quote(comp) +
+          ": must start and end with a lower-case letter or digit, with only \".\", "
+          "\"_\", \"__\" or dashes between them");
     size_t sep = i;
     while (i < comp.size() && !IsLowerAlnum(comp[i])) ++i;
     if (i == comp.size() && sep != i)
       return Status::InvalidArgument("repository component " + Quote(comp) +
                                      " must end with a lower-case letter or digit");
     if (sep != i && !IsSeparator(comp.substr(sep, i - sep)))
-      return Status::InvalidArgument("repository component " + Quote(comp) + ": " +
-                                     Quote(comp.substr(sep, i - sep)) +
-                                     " is not allowed (only \".\", \"_\", \"__\" or dashes between letters and digits)");
+      return Status::InvalidArgument(
+          "repository component " + Quote(comp) + ": " + Quote(comp.substr(sep, i - sep)) +
+          " is not allowed (only \".\", \"_\", \"__\" or dashes between letters and digits)");
   }
   return Status::Ok();
 }
@@ -92,7 +94,8 @@ bool IsDomainName(std::string_view host) {
   size_t start = 0;
   for (;;) {
     size_t dot = host.find('.', start);
-    if (!IsDomainComponent(host.substr(start, dot == std::string_view::npos ? dot : dot - start))) return false;
+    if (!IsDomainComponent(host.substr(start, dot == std::string_view::npos ? dot : dot - start)))
+      return false;
     if (dot == std::string_view::npos) return true;
     start = dot + 1;
   }
@@ -107,7 +110,8 @@ bool IsIpv6Literal(std::string_view inner) {
 }
 
 Status ValidatePort(std::string_view port) {
-  if (port.empty() || port.size() > 5) return Status::InvalidArgument("port " + Quote(port) + " is not a number");
+  if (port.empty() || port.size() > 5)
+    return Status::InvalidArgument("port " + Quote(port) + " is not a number");
   for (char c : port) {
     if (!IsDigit(c)) return Status::InvalidArgument("port " + Quote(port) + " is not a number");
   }
@@ -173,7 +177,8 @@ Result<ImageReference> ParseRegistryReference(std::string_view text) {
     ref.registry = std::string(kDockerHub);
     ref.repository = std::string(parts.name);
   }
-  if (ref.registry == "index.docker.io" || ref.registry == kDockerHubHost) ref.registry = std::string(kDockerHub);
+  if (ref.registry == "index.docker.io" || ref.registry == kDockerHubHost)
+    ref.registry = std::string(kDockerHub);
   if (ref.registry == kDockerHub && ref.repository.find('/') == std::string::npos)
     ref.repository = "library/" + ref.repository;
   if (Status st = ValidateRegistryHost(ref.registry); !st.ok()) return Err(Invalid(text, st.message()));
@@ -189,10 +194,12 @@ Result<ImageReference> ParseRegistryReference(std::string_view text) {
 Status ValidateLayoutTag(std::string_view tag) {
   if (tag.empty()) return Status::InvalidArgument("empty tag after \":\"");
   if (tag.size() > kMaxLayoutTagLength)
-    return Status::InvalidArgument("tag is longer than " + std::to_string(kMaxLayoutTagLength) + " characters");
+    return Status::InvalidArgument("tag is longer than " + std::to_string(kMaxLayoutTagLength) +
+                                   " characters");
   for (char c : tag) {
     if (!IsAlnum(c) && std::string_view("-._:@+/").find(c) == std::string_view::npos)
-      return Status::InvalidArgument("tag " + Quote(tag) + " may contain only letters, digits and \"-._:@+/\"");
+      return Status::InvalidArgument("tag " + Quote(tag) +
+                                     " may contain only letters, digits and \"-._:@+/\"");
   }
   return Status::Ok();
 }
@@ -235,7 +242,8 @@ Status ValidateTag(std::string_view tag) {
     return Status::InvalidArgument("tag " + Quote(tag) + " must start with a letter, digit or \"_\"");
   for (char c : tag) {
     if (!IsWordChar(c) && c != '.' && c != '-')
-      return Status::InvalidArgument("tag " + Quote(tag) + " may contain only letters, digits, \"_\", \".\" and \"-\"");
+      return Status::InvalidArgument("tag " + Quote(tag) +
+                                     " may contain only letters, digits, \"_\", \".\" and \"-\"");
   }
   return Status::Ok();
 }
@@ -266,7 +274,8 @@ Status ValidateRegistryHost(std::string_view host) {
     name = host.substr(0, close + 1);
     std::string_view after = host.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return Status::InvalidArgument("registry " + Quote(host) + ": junk after \"]\"");
+      if (after.front() != ':')
+        return Status::InvalidArgument("registry " + Quote(host) + ": junk after \"]\"");
       port = after.substr(1);
       SP_RETURN_IF_ERROR(ValidatePort(port).Annotate("registry " + Quote(host)));
     }

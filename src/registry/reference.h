@@ -42,7 +42,7 @@ Result<ImageReference> ParseImageReference(std::string_view text);
 
 // The pieces of the grammar, for code that receives them from elsewhere (e.g. an ImageReference
 // built by hand). Each returns InvalidArgument saying what is wrong.
-Status ValidateRegistryHost(std::string_view host);    // host[:port]; IPv6 as [addr]:port
+Status ValidateRegistryHost(std::string_view host);      // host[:port]; IPv6 as [addr]:port
 Status ValidateRepository(std::string_view repository);  // lower-case path components
 Status ValidateTag(std::string_view tag);                // [\w][\w.-]{0,127}
 

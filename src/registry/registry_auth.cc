@@ -125,11 +125,13 @@ std::string Authenticator::DescribeCredentialSource(const AuthScope& scope) {
   if (!file) return "the auth file " + auth_file_ + " could not be used (" + file.error().message() + ")";
   auto creds = file->For(scope.registry, scope.repository);
   if (!creds) return "the auth file " + auth_file_ + " has no credentials for " + scope.registry;
-  if (!creds->identity_token.empty()) return "the identity token for " + scope.registry + " from " + auth_file_;
+  if (!creds->identity_token.empty())
+    return "the identity token for " + scope.registry + " from " + auth_file_;
   return "user \"" + Clean(creds->username, 100) + "\" from " + auth_file_;
 }
 
-Result<Authorization> Authenticator::Answer(const AuthScope& scope, const std::vector<std::string>& www_authenticate) {
+Result<Authorization> Authenticator::Answer(const AuthScope& scope,
+                                            const std::vector<std::string>& www_authenticate) {
   if (www_authenticate.empty())
     return Err(Status::PermissionDenied("registry " + scope.registry +
                                         " answered 401 Unauthorized without saying how to authenticate "
@@ -148,17 +150,17 @@ Result<Authorization> Authenticator::Answer(const AuthScope& scope, const std::v
     if (c.scheme == "basic") return AnswerBasic(scope);
     schemes += (schemes.empty() ? "" : ", ") + Clean(c.scheme, 40);
   }
-  return Err(Status::PermissionDenied("registry " + scope.registry + " asks for authentication by " + schemes +
-                                      ", which is not supported (only Bearer and Basic)"));
+  return Err(Status::PermissionDenied("registry " + scope.registry + " asks for authentication by " +
+                                      schemes + ", which is not supported (only Bearer and Basic)"));
 }
 
 Result<Authorization> Authenticator::AnswerBasic(const AuthScope& scope) {
   SP_ASSIGN_OR_RETURN(std::optional<RegistryCredentials> creds, Credentials(scope));
   if (!creds || creds->username.empty())
-    return Err(Status::PermissionDenied("registry " + scope.registry +
-                                        " requires a user name and password (HTTP Basic authentication); " +
-                                        DescribeCredentialSource(scope) + ". Add them to the auth file (podman login " +
-                                        "--authfile FILE " + scope.registry + ")"));
+    return Err(Status::PermissionDenied(
+        "registry " + scope.registry + " requires a user name and password (HTTP Basic authentication); " +
+        DescribeCredentialSource(scope) + ". Add them to the auth file (podman login " + "--authfile FILE " +
+        scope.registry + ")"));
   Authorization auth;
   auth.header = "Basic " + EncodeBase64(creds->username + ":" + creds->password);
   auth.how = "HTTP Basic authentication as " + DescribeCredentialSource(scope);
@@ -171,14 +173,15 @@ Result<HttpRequest> Authenticator::TokenRequest(const AuthScope& scope, const Au
                                                 std::string* realm_shown) {
   std::string realm = challenge.Param("realm");
   if (realm.empty())
-    return Err(Status::PermissionDenied("registry " + scope.registry + " sent a Bearer challenge without a realm"));
+    return Err(
+        Status::PermissionDenied("registry " + scope.registry + " sent a Bearer challenge without a realm"));
   *realm_shown = RedactUrl(realm);
   auto url = ParseHttpUrl(realm);
   if (!url) return Err(url.error().Annotate("registry " + scope.registry + ": token realm"));
   if (url->scheme == "http" && !is_insecure_(url->Authority()))
-    return Err(Status::PermissionDenied("registry " + scope.registry + " sends clients to a token service over plain HTTP (" +
-                                        *realm_shown + "); refusing to use it unless " + url->Authority() +
-                                        " is listed in insecureRegistries"));
+    return Err(Status::PermissionDenied(
+        "registry " + scope.registry + " sends clients to a token service over plain HTTP (" + *realm_shown +
+        "); refusing to use it unless " + url->Authority() + " is listed in insecureRegistries"));
   std::string scope_text = scope.Scope().empty() ? challenge.Param("scope") : scope.Scope();
   std::string query = "service=" + UrlEscape(challenge.Param("service"));
   if (!scope_text.empty()) query += "&scope=" + UrlEscape(scope_text);
@@ -214,7 +217,8 @@ Result<Authorization> Authenticator::AnswerBearer(const AuthScope& scope, const 
   if (status == 429 || status >= 500)
     return Err(Status::Unavailable("token service " + realm + ": " + RegistryErrorText(out.response)));
   if (status != 200)
-    return Err(Status::PermissionDenied("token service " + realm + " answered " + RegistryErrorText(out.response)));
+    return Err(
+        Status::PermissionDenied("token service " + realm + " answered " + RegistryErrorText(out.response)));
   SP_ASSIGN_OR_RETURN(Token token, ParseTokenReply(sink.data(), realm));
   Authorization auth;
   auth.header = "Bearer " + token.value;

@@ -46,7 +46,8 @@ struct Authorization {
 class Authenticator {
  public:
   // `is_insecure` says whether a host[:port] may be spoken to over plain HTTP.
-  Authenticator(HttpTransport& http, std::string auth_file, std::function<bool(const std::string&)> is_insecure);
+  Authenticator(HttpTransport& http, std::string auth_file,
+                std::function<bool(const std::string&)> is_insecure);
 
   // A cached answer for this scope (empty header when there is none).
   Authorization Cached(const AuthScope& scope);

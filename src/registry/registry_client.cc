@@ -23,8 +23,8 @@
 namespace sp {
 namespace {
 
-using registry_internal::AuthScope;
 using registry_internal::Authorization;
+using registry_internal::AuthScope;
 using registry_internal::BodySink;
 using registry_internal::HttpOutcome;
 using registry_internal::HttpRequest;
@@ -38,7 +38,9 @@ constexpr Millis kMaxBackoff{8000};
 constexpr Millis kMaxRetryAfter{10000};
 
 bool IsRedirect(long s) { return s == 301 || s == 302 || s == 303 || s == 307 || s == 308; }
-bool IsRetryableStatus(long s) { return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504; }
+bool IsRetryableStatus(long s) {
+  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
 bool IsSuccess(long s) { return s >= 200 && s < 300; }
 
 std::string Lower(std::string_view s) {
@@ -64,7 +66,8 @@ std::string StripParams(std::string_view content_type) {
 
 Millis RetryAfter(const HttpResponse& r) {
   std::string v = r.Header("retry-after");
-  if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (v.empty() || v.size() > 6 ||
+      !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return Millis(0);
   return std::min(kMaxRetryAfter, Millis(std::stoll(v) * 1000));
 }
@@ -83,9 +86,11 @@ struct Target {
 Status CheckAnswer(const HttpResponse& r, const std::string& what) {
   if (IsSuccess(r.status)) return Status::Ok();
   std::string text = RegistryErrorText(r);
-  if (r.status == 401 || r.status == 403) return Status::PermissionDenied(what + ": access denied (" + text + ")");
+  if (r.status == 401 || r.status == 403)
+    return Status::PermissionDenied(what + ": access denied (" + text + ")");
   if (r.status == 404) return Status::NotFound(what + ": not found (" + text + ")");
-  if (r.status == 400) return Status::InvalidArgument(what + ": the registry refused the request (" + text + ")");
+  if (r.status == 400)
+    return Status::InvalidArgument(what + ": the registry refused the request (" + text + ")");
   return Status::Unavailable(what + ": unexpected answer from the registry (" + text + ")");
 }
 
@@ -205,9 +210,10 @@ struct RegistryClient::Impl {
 
   bool IsInsecure(const std::string& authority) const { return insecure.count(Lower(authority)) > 0; }
 
-  Result<Target> MakeTarget(const ImageReference& ref, const std::string& path, const std::string& what) const;
-  Result<Target> MakeRegistryTarget(const std::string& registry, const std::string& host, const std::string& path,
-                                    const std::string& what) const;
+  Result<Target> MakeTarget(const ImageReference& ref, const std::string& path,
+                            const std::string& what) const;
+  Result<Target> MakeRegistryTarget(const std::string& registry, const std::string& host,
+                                    const std::string& path, const std::string& what) const;
   HttpOutcome Follow(const Target& t, const std::vector<std::string>& headers, const Authorization& authz,
                      BodySink* sink);
   HttpOutcome Authorized(const Target& t, const std::vector<std::string>& headers, BodySink* sink);
@@ -222,7 +228,8 @@ struct RegistryClient::Impl {
 };
 
 Result<Target> RegistryClient::Impl::MakeRegistryTarget(const std::string& registry, const std::string& host,
-                                                        const std::string& path, const std::string& what) const {
+                                                        const std::string& path,
+                                                        const std::string& what) const {
   SP_RETURN_IF_ERROR(ValidateRegistryHost(registry));
   Target t;
   t.scope.registry = registry;
@@ -239,8 +246,8 @@ Result<Target> RegistryClient::Impl::MakeTarget(const ImageReference& ref, const
   if (!ref.transport.empty() && ref.transport != "docker")
     return Err(Status::InvalidArgument("image " + ref.String() + " is not in a registry"));
   SP_RETURN_IF_ERROR(ValidateRepository(ref.repository).Annotate("image " + ref.String()));
-  SP_ASSIGN_OR_RETURN(Target t, MakeRegistryTarget(ref.registry, ref.RegistryHost(),
-                                                   "/v2/" + ref.repository + path, what));
+  SP_ASSIGN_OR_RETURN(
+      Target t, MakeRegistryTarget(ref.registry, ref.RegistryHost(), "/v2/" + ref.repository + path, what));
   t.scope.repository = ref.repository;
   return t;
 }
@@ -253,14 +260,15 @@ HttpOutcome RegistryClient::Impl::Follow(const Target& t, const std::vector<std:
     HttpRequest req;
     req.url = url;
     req.headers = headers;
-    if (!authz.header.empty() && here.SameOrigin(t.origin)) req.headers.push_back("Authorization: " + authz.header);
+    if (!authz.header.empty() && here.SameOrigin(t.origin))
+      req.headers.push_back("Authorization: " + authz.header);
     HttpOutcome out = http.Perform(req, sink);
     if (!out.error.ok() || !IsRedirect(out.response.status)) return out;
     std::string next = out.response.redirect_url;
     auto parts = registry_internal::ParseHttpUrl(next);
     if (next.empty() || !parts) {
-      out.error = Status::Unavailable(t.what + ": the registry answered HTTP " + std::to_string(out.response.status) +
-                                      " without a usable Location");
+      out.error = Status::Unavailable(t.what + ": the registry answered HTTP " +
+                                      std::to_string(out.response.status) + " without a usable Location");
       return out;
     }
     if (parts->scheme == "http" && t.origin.scheme == "https" && !IsInsecure(parts->Authority())) {
@@ -286,7 +294,8 @@ HttpOutcome RegistryClient::Impl::Authorized(const Target& t, const std::vector<
   auto answer = auth.Answer(t.scope, first.response.Headers("www-authenticate"));
   if (!answer) {
     HttpOutcome failed;
-    failed.error = answer.error().code() == Code::kPermissionDenied ? answer.error() : answer.error().Annotate(t.what);
+    failed.error =
+        answer.error().code() == Code::kPermissionDenied ? answer.error() : answer.error().Annotate(t.what);
     failed.retryable = answer.error().code() == Code::kUnavailable;
     return failed;
   }
@@ -295,8 +304,8 @@ HttpOutcome RegistryClient::Impl::Authorized(const Target& t, const std::vector<
     auth.Forget(t.scope);
     again.error = Status::PermissionDenied(
         "registry " + t.scope.registry + " refused access to " + t.scope.repository + ": tried " +
-        (cached.header.empty() ? "anonymous access" : "a cached authorization") + ", then " + answer->how + " (" +
-        RegistryErrorText(again.response) + ")");
+        (cached.header.empty() ? "anonymous access" : "a cached authorization") + ", then " + answer->how +
+        " (" + RegistryErrorText(again.response) + ")");
   }
   return again;
 }
@@ -307,9 +316,9 @@ Millis RegistryClient::Impl::Backoff(int failures) const {
   return std::min(d, kMaxBackoff);
 }
 
-Result<HttpResponse> RegistryClient::Impl::Fetch(const Target& t, const std::vector<std::string>& headers,
-                                                 BodySink* sink,
-                                                 const std::function<void(std::vector<std::string>&)>& per_attempt) {
+Result<HttpResponse> RegistryClient::Impl::Fetch(
+    const Target& t, const std::vector<std::string>& headers, BodySink* sink,
+    const std::function<void(std::vector<std::string>&)>& per_attempt) {
   int attempts = std::max(1, opts.max_attempts);
   Status last;
   Millis delay{0};
@@ -325,7 +334,8 @@ Result<HttpResponse> RegistryClient::Impl::Fetch(const Target& t, const std::vec
       continue;
     }
     if (IsRetryableStatus(out.response.status)) {
-      last = Status::Unavailable("registry " + t.scope.registry + " answered " + RegistryErrorText(out.response));
+      last = Status::Unavailable("registry " + t.scope.registry + " answered " +
+                                 RegistryErrorText(out.response));
       delay = std::max(Backoff(attempt), RetryAfter(out.response));
       continue;
     }
@@ -360,10 +370,10 @@ Result<FetchedManifest> RegistryClient::GetManifest(const ImageReference& ref, s
     SP_RETURN_IF_ERROR(ValidateTag(reference).Annotate("image " + ref.String()));
   }
   std::string shown = ref.registry + "/" + ref.repository + (wanted ? "@" : ":") + std::string(reference);
-  SP_ASSIGN_OR_RETURN(Target t, impl_->MakeTarget(ref, "/manifests/" + std::string(reference), "manifest of " + shown));
+  SP_ASSIGN_OR_RETURN(Target t,
+                      impl_->MakeTarget(ref, "/manifests/" + std::string(reference), "manifest of " + shown));
   StringSink sink(kManifestSizeLimit, "the manifest of " + shown);
-  SP_ASSIGN_OR_RETURN(HttpResponse r,
-                      impl_->Fetch(t, {"Accept: " + std::string(kManifestAccept)}, &sink));
+  SP_ASSIGN_OR_RETURN(HttpResponse r, impl_->Fetch(t, {"Accept: " + std::string(kManifestAccept)}, &sink));
   if (r.status == 404)
     return Err(Status::NotFound("image " + shown + " not found (manifest unknown; the registry said " +
                                 RegistryErrorText(r) + ")"));
@@ -377,13 +387,16 @@ Result<FetchedManifest> RegistryClient::GetManifest(const ImageReference& ref, s
                                        wanted->str() + ", got " + m.digest.str() + "); refusing it"));
   std::string claimed = r.Header("docker-content-digest");
   if (auto d = Digest::Parse(claimed); !wanted && d && !(*d == m.digest))
-    return Err(Status::InvalidArgument("the manifest of " + shown + ": the registry says its digest is " + d->str() +
-                                       " but the content hashes to " + m.digest.str() + "; refusing it"));
+    return Err(Status::InvalidArgument("the manifest of " + shown + ": the registry says its digest is " +
+                                       d->str() + " but the content hashes to " + m.digest.str() +
+                                       "; refusing it"));
   return m;
 }
 
-Result<std::string> RegistryClient::GetBlobBytes(const ImageReference& ref, const Descriptor& d, size_t max_bytes) {
-  if (d.digest.empty()) return Err(Status::InvalidArgument("image " + ref.String() + ": a blob without a digest"));
+Result<std::string> RegistryClient::GetBlobBytes(const ImageReference& ref, const Descriptor& d,
+                                                 size_t max_bytes) {
+  if (d.digest.empty())
+    return Err(Status::InvalidArgument("image " + ref.String() + ": a blob without a digest"));
   std::string what = "blob " + d.digest.str() + " of " + ref.registry + "/" + ref.repository;
   if (d.size >= 0 && static_cast<uint64_t>(d.size) > max_bytes)
     return Err(Status::InvalidArgument(what + " is " + std::to_string(d.size) + " bytes (at most " +
@@ -412,7 +425,8 @@ Status RegistryClient::GetBlob(const ImageReference& ref, const Descriptor& d, c
     if (sink.offset() > 0) headers.push_back("Range: bytes=" + std::to_string(sink.offset()) + "-");
   };
   SP_ASSIGN_OR_RETURN(HttpResponse r, impl_->Fetch(t, {}, &sink, range));
-  bool complete_already = r.status == 416 && d.size > 0 && sink.offset() == d.size;  // the drop came at the end
+  bool complete_already =
+      r.status == 416 && d.size > 0 && sink.offset() == d.size;  // the drop came at the end
   if (!complete_already) SP_RETURN_IF_ERROR(CheckAnswer(r, what));
   if (d.size >= 0 && sink.offset() != d.size)
     return Status::InvalidArgument(what + ": received " + std::to_string(sink.offset()) +
@@ -432,8 +446,9 @@ Status RegistryClient::Ping(std::string_view registry) {
   t.authenticate = false;
   SP_ASSIGN_OR_RETURN(HttpResponse r, impl_->Fetch(t, {}, nullptr));
   if (r.status == 200 || r.status == 401) return Status::Ok();
-  return Status::Unavailable("registry " + ref.registry + " does not answer the distribution API (GET /v2/: " +
-                             RegistryErrorText(r) + ")");
+  return Status::Unavailable("registry " + ref.registry +
+                             " does not answer the distribution API (GET /v2/: " + RegistryErrorText(r) +
+                             ")");
 }
 
 }  // namespace sp

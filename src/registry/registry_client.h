@@ -17,7 +17,7 @@
 // Failures: connection problems, 429 and 5xx answers are retried (`max_attempts` in all, with
 // exponential backoff, honouring Retry-After) and then reported as Unavailable with the
 // registry's own error message; 404 is NotFound; content that does not match its digest is
-// InvalidArgument. A stalled transfer (under 1 byte/s for `stall_timeout`) fails.
+// InvalidArgument. A request during which no byte moves for `stall_timeout` fails (and is retried).
 //
 // A RegistryClient is thread-safe: one instance serves all threads of a pull (each request uses
 // its own curl handle from a small pool). Progress callbacks run on the calling thread.
@@ -45,7 +45,7 @@ struct RegistryOptions {
   std::string auth_file;
   int max_attempts = 4;
   Millis connect_timeout{10000};
-  Millis stall_timeout{30000};  // a transfer below 1 byte/s for this long fails (whole seconds)
+  Millis stall_timeout{30000};  // a request during which no byte moves for this long fails
   Millis retry_backoff{500};    // the first retry's delay; doubled each time, at most 8 s
   std::string user_agent = "spawnpoint/0.1";
 };

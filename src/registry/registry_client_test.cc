@@ -97,7 +97,9 @@ class RegistryClientTest : public ::testing::Test {
   void TearDown() override {
     proxy_.reset();
     registry_.reset();
-    if (!dir_.empty()) ASSERT_TRUE(RemoveAll(dir_).ok());
+    if (!dir_.empty()) {
+      ASSERT_TRUE(RemoveAll(dir_).ok());
+    }
   }
 
   RegistryOptions Options(const std::string& insecure_host) {
@@ -123,7 +125,8 @@ class RegistryClientTest : public ::testing::Test {
 
   std::string WriteAuthFile(const std::string& host, const std::string& user, const std::string& password) {
     std::string path = dir_ + "/auth.json";
-    std::string text = R"({"auths": {")" + host + R"(": {"auth": ")" + EncodeBase64(user + ":" + password) + R"("}}})";
+    std::string text =
+        R"({"auths": {")" + host + R"(": {"auth": ")" + EncodeBase64(user + ":" + password) + R"("}}})";
     EXPECT_TRUE(WriteFileAtomic(path, text, 0600).ok());
     return path;
   }
@@ -163,7 +166,8 @@ TEST_F(RegistryClientTest, PullsByTagAndByDigest) {
   // The same image by digest, into a fresh directory.
   std::string by_digest = dir_ + "/by-digest";
   ASSERT_TRUE(MakeDirs(by_digest).ok());
-  auto pinned = Pull(*client, Ref(registry_->host() + "/team/app@" + image->manifest_digest.str()), by_digest);
+  auto pinned =
+      Pull(*client, Ref(registry_->host() + "/team/app@" + image->manifest_digest.str()), by_digest);
   ASSERT_TRUE(pinned.has_value()) << pinned.error().message();
   EXPECT_EQ(pinned->top.digest, image->manifest_digest);
   EXPECT_EQ(ReadFile(pinned->layer_files[1]).value_or(""), image->layers[1].blob);
@@ -376,7 +380,8 @@ TEST_F(RegistryClientTest, BearerTokenRefusedWithoutOrWithWrongCredentials) {
   ASSERT_FALSE(anonymous.has_value());
   EXPECT_EQ(anonymous.error().code(), Code::kPermissionDenied);
   EXPECT_NE(anonymous.error().message().find("anonymous"), std::string::npos) << anonymous.error().message();
-  EXPECT_NE(anonymous.error().message().find("no auth file"), std::string::npos) << anonymous.error().message();
+  EXPECT_NE(anonymous.error().message().find("no auth file"), std::string::npos)
+      << anonymous.error().message();
 
   RegistryOptions o = Options(proxy_->host());
   o.auth_file = WriteAuthFile(proxy_->host(), "alice", "wrong-password-42");
@@ -400,8 +405,9 @@ TEST_F(RegistryClientTest, BearerTokenFromAnIdentityToken) {
   StartProxy({.auth = "bearer", .identity_token = "refresh-abc"});
   RegistryOptions o = Options(proxy_->host());
   o.auth_file = dir_ + "/auth.json";
-  ASSERT_TRUE(
-      WriteFileAtomic(o.auth_file, R"({"auths": {")" + proxy_->host() + R"(": {"identitytoken": "refresh-abc"}}})").ok());
+  ASSERT_TRUE(WriteFileAtomic(o.auth_file,
+                              R"({"auths": {")" + proxy_->host() + R"(": {"identitytoken": "refresh-abc"}}})")
+                  .ok());
   auto m = Client(o)->GetManifest(Ref(proxy_->host() + "/app:v1"), "v1");
   ASSERT_TRUE(m.has_value()) << m.error().message();
   EXPECT_EQ(proxy_->Stat("tokens_issued"), 1);
@@ -437,7 +443,8 @@ TEST_F(RegistryClientTest, BasicChallengeUsesTheAuthFile) {
   auto none = Client(Options(proxy_->host()))->GetManifest(ref, "v1");
   ASSERT_FALSE(none.has_value());
   EXPECT_EQ(none.error().code(), Code::kPermissionDenied);
-  EXPECT_NE(none.error().message().find("user name and password"), std::string::npos) << none.error().message();
+  EXPECT_NE(none.error().message().find("user name and password"), std::string::npos)
+      << none.error().message();
 
   o.auth_file = WriteAuthFile(proxy_->host(), "bob", "not-it-999");
   auto wrong = Client(o)->GetManifest(ref, "v1");

@@ -9,7 +9,7 @@
 // libarchive (PkgConfig::ARCHIVE). Header-only on purpose: the module's library takes every .cc of
 // src/registry. Errors come back as Status so a test can ASSERT on them with a message.
 //
-// Every process is started with posix_spawn, tracked by PID and stopped by that PID (SIGTERM, then
+// Every process is started with fork/exec, tracked by PID and stopped by that PID (SIGTERM, then
 // SIGKILL after 5 s); every temporary directory is removed by the destructor. Not thread-safe:
 // use a fixture object from one thread (the servers themselves serve any number of clients).
 #pragma once
@@ -20,7 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,22 +81,38 @@ class ChildProcess {
   ~ChildProcess() { Stop(); }
 
   // Starts argv[0] (an absolute path) with stdin from /dev/null and stdout+stderr into `log_path`.
+  // The child is killed if the thread that started it dies first (PR_SET_PDEATHSIG), so a test
+  // process that crashes or is killed leaves no server behind: start fixtures from a thread that
+  // outlives them (normally the test's own).
   Status Start(const std::vector<std::string>& argv, const std::string& log_path) {
     log_path_ = log_path;
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      pid_ = -1;
-      return Status::FromErrno("start " + argv[0], rc);
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (null_fd < 0 || log_fd < 0) {
+      int e = errno;
+      if (null_fd >= 0) ::close(null_fd);
+      if (log_fd >= 0) ::close(log_fd);
+      return Status::FromErrno("open " + log_path, e);
     }
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid == 0) {  // only async-signal-safe calls from here on
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      ::dup2(null_fd, 0);
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+      ::execve(args[0], args.data(), environ);
+      ::_exit(127);
+    }
+    int fork_errno = errno;
+    ::close(null_fd);
+    ::close(log_fd);
+    if (pid < 0) return Status::FromErrno("fork for " + argv[0], fork_errno);
+    pid_ = pid;
     return Status::Ok();
   }
 
@@ -162,14 +178,15 @@ inline size_t CollectHeader(char* data, size_t size, size_t n, void* out) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.pop_back();
     (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
   }
   return size * n;
 }
 
-inline Result<HttpReply> HttpCall(const std::string& method, const std::string& url, std::string_view body = {},
-                                  const std::vector<std::string>& headers = {}) {
+inline Result<HttpReply> HttpCall(const std::string& method, const std::string& url,
+                                  std::string_view body = {}, const std::vector<std::string>& headers = {}) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   CURL* h = curl_easy_init();
@@ -218,10 +235,10 @@ struct TestFile {
 };
 
 struct TestLayer {
-  std::string tar;    // uncompressed
-  std::string blob;   // gzip-compressed, as pushed
-  Digest diff_id;     // of `tar`
-  Digest digest;      // of `blob`
+  std::string tar;   // uncompressed
+  std::string blob;  // gzip-compressed, as pushed
+  Digest diff_id;    // of `tar`
+  Digest digest;     // of `blob`
 };
 
 inline la_ssize_t AppendArchiveOutput(struct archive*, void* out, const void* buf, size_t size) {
@@ -239,7 +256,8 @@ inline Status WriteArchiveEntry(struct archive* a, const std::string& path, unsi
   archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
   archive_entry_set_mtime(e, 1700000000, 0);
   bool ok = archive_write_header(a, e) == ARCHIVE_OK;
-  if (ok && !data.empty()) ok = archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
+  if (ok && !data.empty())
+    ok = archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
   archive_entry_free(e);
   if (!ok) return Status::Internal(std::string("libarchive: ") + archive_error_string(a));
   return Status::Ok();
@@ -312,7 +330,8 @@ inline std::string ManifestJson(const TestImageSpec& spec, const TestImage& imag
   bool docker = spec.docker_media_types;
   nlohmann::json layers = nlohmann::json::array();
   for (const TestLayer& l : image.layers)
-    layers.push_back(DescriptorJson(docker ? kDockerLayerTarGzip : kOciLayerTarGzip, l.digest, l.blob.size()));
+    layers.push_back(
+        DescriptorJson(docker ? kDockerLayerTarGzip : kOciLayerTarGzip, l.digest, l.blob.size()));
   nlohmann::json m = {{"schemaVersion", 2},
                       {"mediaType", docker ? kDockerManifest : kOciManifest},
                       {"config", DescriptorJson(docker ? kDockerConfig : kOciConfig, image.config_digest,
@@ -347,9 +366,8 @@ inline std::string IndexJson(const std::vector<TestImage>& images, bool docker) 
     if (!img.platform.variant.empty()) e["platform"]["variant"] = img.platform.variant;
     entries.push_back(e);
   }
-  return nlohmann::json{{"schemaVersion", 2},
-                        {"mediaType", docker ? kDockerManifestList : kOciIndex},
-                        {"manifests", entries}}
+  return nlohmann::json{
+      {"schemaVersion", 2}, {"mediaType", docker ? kDockerManifestList : kOciIndex}, {"manifests", entries}}
       .dump();
 }
 
@@ -364,11 +382,15 @@ class TestRegistry {
     std::unique_ptr<TestRegistry> r(new TestRegistry());
     SP_ASSIGN_OR_RETURN(r->dir_, MakeTempDir("/tmp/sp-test-registry-XXXXXX"));
     SP_ASSIGN_OR_RETURN(r->port_, FreeLoopbackPort());
-    std::string config = "version: 0.1\n"
-                         "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                         "storage:\n  filesystem:\n    rootdirectory: " + r->storage_dir() + "\n"
-                         "  delete:\n    enabled: true\n"
-                         "http:\n  addr: " + r->host() + "\n";
+    std::string config =
+        "version: 0.1\n"
+        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+        "storage:\n  filesystem:\n    rootdirectory: " +
+        r->storage_dir() +
+        "\n"
+        "  delete:\n    enabled: true\n"
+        "http:\n  addr: " +
+        r->host() + "\n";
     SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(r->dir_, "config.yml"), config, 0600));
     SP_RETURN_IF_ERROR(r->process_.Start({program, "serve", JoinPath(r->dir_, "config.yml")},
                                          JoinPath(r->dir_, "registry.log")));
@@ -396,10 +418,12 @@ class TestRegistry {
   // Uploads a blob (POST an upload, then PUT its bytes with the digest).
   Result<Digest> PushBlob(std::string_view repo, std::string_view bytes) const {
     Digest digest = DigestOf(bytes);
-    SP_ASSIGN_OR_RETURN(HttpReply started, HttpCall("POST", url() + "/v2/" + std::string(repo) + "/blobs/uploads/"));
+    SP_ASSIGN_OR_RETURN(HttpReply started,
+                        HttpCall("POST", url() + "/v2/" + std::string(repo) + "/blobs/uploads/"));
     std::string location = started.headers["location"];
     if (started.status != 202 || location.empty())
-      return Err(Status::Internal("start upload: HTTP " + std::to_string(started.status) + " " + started.body));
+      return Err(
+          Status::Internal("start upload: HTTP " + std::to_string(started.status) + " " + started.body));
     if (location.front() == '/') location = url() + location;
     location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=sha256%3A") +
                 std::string(digest.hex());
@@ -413,9 +437,10 @@ class TestRegistry {
   // PUTs a manifest or index under `reference` (a tag or its digest).
   Result<Digest> PushManifest(std::string_view repo, std::string_view reference, std::string_view bytes,
                               std::string_view media_type) const {
-    SP_ASSIGN_OR_RETURN(HttpReply r, HttpCall("PUT", url() + "/v2/" + std::string(repo) + "/manifests/" +
-                                                         std::string(reference),
-                                              bytes, {"Content-Type: " + std::string(media_type)}));
+    SP_ASSIGN_OR_RETURN(
+        HttpReply r,
+        HttpCall("PUT", url() + "/v2/" + std::string(repo) + "/manifests/" + std::string(reference), bytes,
+                 {"Content-Type: " + std::string(media_type)}));
     if (r.status != 201)
       return Err(Status::Internal("push manifest: HTTP " + std::to_string(r.status) + " " + r.body));
     return DigestOf(bytes);
@@ -430,7 +455,8 @@ class TestRegistry {
     return image;
   }
 
-  Result<TestImage> PushImage(std::string_view repo, std::string_view tag, const TestImageSpec& spec = {}) const {
+  Result<TestImage> PushImage(std::string_view repo, std::string_view tag,
+                              const TestImageSpec& spec = {}) const {
     SP_ASSIGN_OR_RETURN(TestImage image, BuildImage(spec));
     return Push(repo, tag, std::move(image));
   }
@@ -453,8 +479,9 @@ class TestRegistry {
 
 struct ProxyOptions {
   std::string auth = "none";  // "none", "bearer", "basic"
-  std::string user, password;
-  std::string identity_token;  // accepted as an OAuth2 refresh token by /token (POST)
+  std::string user = {};
+  std::string password = {};
+  std::string identity_token = {};  // accepted as an OAuth2 refresh token by /token (POST)
   int token_ttl = 300;
   int cut_blobs = 0;
   bool no_range = false;
@@ -472,10 +499,13 @@ class TokenProxy {
     std::unique_ptr<TokenProxy> p(new TokenProxy());
     SP_ASSIGN_OR_RETURN(p->dir_, MakeTempDir("/tmp/sp-test-proxy-XXXXXX"));
     SP_ASSIGN_OR_RETURN(p->port_, FreeLoopbackPort());
-    std::vector<std::string> argv = {"/usr/bin/python3", script, "--port", std::to_string(p->port_), "--upstream",
-                                     upstream.host(), "--auth", o.auth, "--token-ttl", std::to_string(o.token_ttl),
-                                     "--cut-blobs", std::to_string(o.cut_blobs), "--fail-first",
-                                     std::to_string(o.fail_first)};
+    std::vector<std::string> argv = {"/usr/bin/python3", script,
+                                     "--port",           std::to_string(p->port_),
+                                     "--upstream",       upstream.host(),
+                                     "--auth",           o.auth,
+                                     "--token-ttl",      std::to_string(o.token_ttl),
+                                     "--cut-blobs",      std::to_string(o.cut_blobs),
+                                     "--fail-first",     std::to_string(o.fail_first)};
     // Credentials go on the command line: acceptable for a throw-away test server on loopback.
     if (!o.user.empty()) argv.insert(argv.end(), {"--user", o.user, "--password", o.password});
     if (!o.identity_token.empty()) argv.insert(argv.end(), {"--identity-token", o.identity_token});

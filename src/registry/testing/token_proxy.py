@@ -114,11 +114,13 @@ def make_handler(state):
                 return
             state.bump("requests")
             if args.fail_first and state.take_failure():
-                self.send_json(503, {"errors": [{"code": "UNAVAILABLE", "message": "registry is warming up"}]})
+                self.send_json(503, {"errors": [{"code": "UNAVAILABLE",
+                                                 "message": "registry is warming up"}]})
                 return
             if not self.authorized():
                 state.bump("refused")
-                self.send_json(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                self.send_json(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                 "message": "authentication required"}]},
                                [("WWW-Authenticate", self.challenge(path))])
                 return
             is_blob = "/blobs/sha256:" in path
