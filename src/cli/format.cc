@@ -107,6 +107,20 @@ std::string InspectText(const nlohmann::json& j) {
          std::to_string(static_cast<int64_t>(num(j, "instance"))) +
          "  restarts: " + std::to_string(static_cast<int64_t>(num(j, "restarts"))) + "\n";
   if (!str("address").empty()) out += "  address: " + str("address") + "\n";
+  if (j.contains("image") && j["image"].is_object()) {
+    const auto& img = j["image"];
+    out += "  image: " + field(img, "reference");
+    if (!field(img, "digest").empty()) out += " (" + field(img, "digest") + ")";
+    out += "\n";
+  }
+  if (j.contains("ports") && j["ports"].is_array() && !j["ports"].empty()) {
+    out += "  ports:";
+    for (const auto& p : j["ports"]) {
+      out += " " + std::to_string(static_cast<int64_t>(num(p, "hostPort"))) + "->" +
+             std::to_string(static_cast<int64_t>(num(p, "containerPort"))) + "/" + field(p, "protocol");
+    }
+    out += "\n";
+  }
   out += "  reserved: " + std::to_string(static_cast<int64_t>(num(j, "cpuShares"))) + " CPU shares, " +
          std::to_string(static_cast<int64_t>(num(j, "memory"))) + " MiB\n";
   out += "  used: ~" + Fixed(num(j, "usedCpuShares")) + " CPU shares, " + Fixed(num(j, "usedMemory")) + " MiB\n";
