@@ -60,13 +60,13 @@ BuiltImage WebImage(const std::string& page = "hello from the image\n") {
                     {"Cmd", {"/bin/sh", "-c", "echo \"$GREETING as $(id -u):$(id -g) in $(pwd)\"; exec sleep 1000"}},
                     {"WorkingDir", "/www"},
                     {"User", "app"},
-                    {"ExposedPorts", {{"80/tcp", nlohmann::json::object()}}}});
+                    {"ExposedPorts", {{"8080/tcp", nlohmann::json::object()}}}});
 }
 
 TEST_F(ImagesTest, DeploysFromTheRegistryWithProgressAndReusesLayers) {
   BuiltImage img = WebImage();
   std::string ref = Push("web", "1.0", img);
-  auto r = Deploy("web", "image: " + ref + "\n");
+  auto r = Deploy("web", "image: " + ref + "\npublishExposedPorts: true\n");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << daemon_->DaemonLog();
   // Progress (plain lines: spawnctl's output is not a terminal), then the image's own command.
   EXPECT_NE(r.out.find("pulling " + ref), std::string::npos) << r.out;
@@ -77,6 +77,9 @@ TEST_F(ImagesTest, DeploysFromTheRegistryWithProgressAndReusesLayers) {
   EXPECT_EQ(info["state"], "running");
   EXPECT_EQ(info["image"]["reference"], ref);
   EXPECT_EQ(info["image"]["manifest"], img.manifest.digest.str());
+  ASSERT_EQ(info["ports"].size(), 1u) << info.dump();  // the image's EXPOSE 8080, on a chosen host port
+  EXPECT_EQ(info["ports"][0]["containerPort"], 8080);
+  EXPECT_GT(info["ports"][0]["hostPort"].get<int>(), 0);
 
   // The service's changes live in its own upper directory, never in the shared layers.
   std::string svc = daemon_->state_dir() + "/services/web";
@@ -221,6 +224,23 @@ TEST_F(ImagesTest, PruneRemovesOnlyWhatNoServiceUses) {
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_EQ(nlohmann::json::parse(all.out)["images"], nlohmann::json::array({used_ref}));
   EXPECT_TRUE(ListDir(layers)->empty());
+}
+
+TEST_F(ImagesTest, DefaultImageAppliesWhenDeployYamlNamesNone) {
+  std::string ref = Push("web", "1.0", WebImage());
+  DaemonSettings s;
+  s.extra = "insecureRegistries: [\"" + registry_->host() + "\"]\ndefaultImage: " + ref + "\n";
+  TestDaemon other(s);
+  other.Start();
+  std::string path = other.WriteFile("d.yaml", "cpuShares: 64\nmemory: 32\n");
+  auto r = other.Spawnctl({"deploy", "-c", path, "-n", "dflt", "-t", "2s"}, Millis(120000));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << other.DaemonLog();
+  EXPECT_NE(r.out.find("hello as 1000:1000 in /www"), std::string::npos) << r.out;
+  EXPECT_EQ(other.Inspect("dflt")["image"]["reference"], ref);
+  // image: host still runs on the host's system, and needs a command.
+  std::string host = other.WriteFile("h.yaml", "cpuShares: 64\nmemory: 32\nimage: host\nrun: [/bin/true]\n");
+  EXPECT_EQ(other.Spawnctl({"deploy", "-c", host, "-n", "onhost", "-t", "0s"}).exit_code, 0);
+  EXPECT_EQ(other.Inspect("onhost")["image"]["reference"], "host");
 }
 
 TEST_F(ImagesTest, ImagesFromALocalLayout) {

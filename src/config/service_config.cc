@@ -125,10 +125,11 @@ Result<std::string> CheckPullPolicy(const std::string& text) {
 void ReadProgram(FieldReader& r, ServiceConfig& c) {
   c.image = r.Parsed<std::string>("image", Need::kOptional, "", CheckImage);
   c.pull_policy = r.Parsed<std::string>("pullPolicy", Need::kOptional, "", CheckPullPolicy);
-  // An image gives its own command; without one (or with the host's system) `run` is required.
-  bool from_image = !c.image.empty() && c.image != "host";
+  // An image gives its own command, so `run` is required only with `image: host`. Without `image`
+  // the daemon's defaultImage decides; a daemon without one refuses a service that has no `run`.
+  bool from_image = c.image != "host";
   bool has_run = r.Has("run");
-  c.run = r.StringList("run", from_image ? Need::kOptional : Need::kRequired);
+  c.run = r.StringList("run", from_image && !has_run ? Need::kOptional : Need::kRequired);
   if (has_run && r.ok() && (c.run.empty() || c.run[0].empty())) {
     r.Fail("run",
            "expected the program and its arguments, e.g. [python3, main.py], with a non-empty first item");
