@@ -129,7 +129,7 @@ void ReadProgram(FieldReader& r, ServiceConfig& c) {
   // the daemon's defaultImage decides; a daemon without one refuses a service that has no `run`.
   bool from_image = c.image != "host";
   bool has_run = r.Has("run");
-  c.run = r.StringList("run", from_image && !has_run ? Need::kOptional : Need::kRequired);
+  c.run = r.StringList("run", from_image && !r.Present("run") ? Need::kOptional : Need::kRequired);
   if (has_run && r.ok() && (c.run.empty() || c.run[0].empty())) {
     r.Fail("run",
            "expected the program and its arguments, e.g. [python3, main.py], with a non-empty first item");

@@ -399,6 +399,10 @@ std::optional<std::vector<FieldReader::Located>> FieldReader::ListField(Key key,
 
 bool FieldReader::Has(Key key) { return Find(key, Need::kOptional) != nullptr; }
 
+bool FieldReader::Present(Key key) const {
+  return entries_.count(std::string(key.name)) || (!std::string(key.alias).empty() && entries_.count(std::string(key.alias)));
+}
+
 std::string FieldReader::String(Key key, Need need, std::string def) {
   std::optional<Located> text = ScalarField(key, need, "a string");
   return text ? text->text : def;

@@ -82,6 +82,8 @@ class FieldReader {
 
   // True when the key is present with a non-null value. Marks the key as known.
   bool Has(Key key);
+  // True if the key is written at all, even without a value ("run:").
+  bool Present(Key key) const;
 
   // A key whose value is null ("key:" or "key: ~") counts as absent. An absent optional key
   // yields the default; an absent required key records an error and yields the default.
