@@ -95,17 +95,29 @@ Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
   return Status::Ok();
 }
 
-// Waits until process `pid` (not our child) has exited.
-void WaitForExit(pid_t pid) {
+// Waits until process `pid` (not our child) has exited; false if `timeout` passed first.
+bool WaitForExit(pid_t pid, Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   int fd = PidfdOpen(pid);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    if (fd >= 0) {
+      struct pollfd p {fd, POLLIN, 0};
+      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
+      if (n > 0) break;
+    } else {
+      if (::kill(pid, 0) != 0 && errno == ESRCH) break;
+      ::usleep(50000);
+    }
+  }
+  bool exited = ::kill(pid, 0) != 0 && errno == ESRCH;
   if (fd >= 0) {
     struct pollfd p {fd, POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
+    exited = ::poll(&p, 1, 0) > 0;
     ::close(fd);
-    return;
   }
-  while (::kill(pid, 0) == 0 || errno != ESRCH) ::usleep(50000);
+  return exited;
 }
 
 }  // namespace
@@ -302,7 +314,13 @@ Result<ExitStatus> LinuxHost::RunToCompletion(const std::string& name, const Ser
   SP_ASSIGN_OR_RETURN(ContainerSpec spec, BuildSpec(name, cfg, &command));
   spec.cwd = "/srv/spawnpoint";  // where the source is
   SP_ASSIGN_OR_RETURN(Launched launched, StartContainer(name, cfg, std::move(spec)));
-  WaitForExit(static_cast<pid_t>(launched.monitor_pid));
+  if (!WaitForExit(static_cast<pid_t>(launched.monitor_pid), opts_.build_timeout)) {
+    (void)runtime_.Kill(name, SIGKILL, true);  // the monitor records the exit and ends
+    if (!WaitForExit(static_cast<pid_t>(launched.monitor_pid), Millis(30000))) KillOrphanedMonitor(name);
+    ExitStatus ex = CollectExit(name);
+    ex.detail = "stopped: it ran longer than " + FormatDuration(opts_.build_timeout);
+    return ex;
+  }
   return CollectExit(name);
 }
 

@@ -58,6 +58,7 @@ struct LinuxHostOptions {
   ImagePuller* images = nullptr;
   bool allow_local_sources = false;  // git+file:// sources
   Millis source_timeout{600000};     // cloning a source
+  Millis build_timeout{3600000};     // each build step
 };
 
 class LinuxHost : public Host {

@@ -1,0 +1,332 @@
+# shellcheck shell=bash
+# Shared helpers for the bench/*.sh scripts; source it, do not run it.
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# What it gives a benchmark script:
+#   - one EXIT trap that runs registered cleanups in reverse order (bench_on_exit), stops the
+#     processes the script started by their PID (bench_track_pid), unmounts whatever is still
+#     mounted under the script's work directory and removes it (bench_workdir);
+#   - loud failures: bench_run runs a command with its output kept in a log and, when it fails,
+#     prints that output and exits; bench_time does the same and measures the command with
+#     CLOCK_MONOTONIC (Python's time.monotonic_ns around the child; the interpreter's own start is
+#     not counted), leaving the elapsed milliseconds in BENCH_MS;
+#   - statistics (bench_stats: median, min, max, n) and machine facts (bench_machine_info);
+#   - servers on loopback: a free port, Debian's docker-registry on a temp directory,
+#     spawnd with a temp state directory and its embedded router, and a podman whose
+#     storage, run and temp directories are all under the work directory.
+# Nothing here kills by name: every process is stopped by the PID recorded when it was started.
+# Requires bash 4+, run as root (spawnd, podman storage and apt-get need it).
+
+# ---- errors and logging ----------------------------------------------------------------------
+
+bench_log() { printf '%s\n' "$*" >&2; }
+bench_die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+bench_require_root() {
+  [ "$(id -u)" -eq 0 ] || bench_die "run as root (spawnd, podman storage and package installs need it)"
+}
+
+# Python 3 for the monotonic timer and a few JSON/file helpers (Debian's, not a pyenv shim).
+BENCH_PY=/usr/bin/python3
+[ -x "$BENCH_PY" ] || BENCH_PY=$(command -v python3 || true)
+
+# ---- cleanup ---------------------------------------------------------------------------------
+
+BENCH_CLEANUPS=()
+BENCH_PIDS=()
+BENCH_WORK=""
+
+# bench_on_exit CMD: run CMD (a string, eval'd) at exit; the last registered runs first.
+bench_on_exit() { BENCH_CLEANUPS+=("$1"); }
+
+# bench_track_pid PID: stop PID at exit (SIGTERM, then SIGKILL after 10 s) unless already gone.
+bench_track_pid() { BENCH_PIDS+=("$1"); }
+
+# bench_stop_pid PID [SECONDS]: SIGTERM, wait up to SECONDS (default 10), then SIGKILL.
+# Returns once the process is gone; reaps it when it is our child.
+bench_stop_pid() {
+  local pid=$1 limit=${2:-10} i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    # A zombie child counts as alive for kill -0; reap it if it is ours.
+    if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then break; fi
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+    bench_log "pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) did not stop" \
+      "after SIGTERM within ${limit}s ($(grep -E '^(State|SigBlk|SigIgn|SigCgt):' "/proc/$pid/status" 2>/dev/null |
+        tr '\n\t' '  ')); sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# bench_umount_under DIR: unmount every mount point at or below DIR, deepest first.
+bench_umount_under() {
+  local dir=$1 m
+  [ -n "$dir" ] || return 0
+  awk -v d="$dir" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r |
+    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+}
+
+bench_cleanup() {
+  local rc=$? i
+  set +e
+  for ((i = ${#BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${BENCH_CLEANUPS[$i]}"; done
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do bench_stop_pid "${BENCH_PIDS[$i]}"; done
+  if [ -n "$BENCH_WORK" ] && [ -d "$BENCH_WORK" ]; then
+    if [ -n "${BENCH_KEEP:-}" ]; then
+      bench_log "BENCH_KEEP set: leaving $BENCH_WORK"
+    else
+      bench_umount_under "$BENCH_WORK"
+      rm -rf "$BENCH_WORK"
+    fi
+  fi
+  return "$rc"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# bench_workdir NAME: make the script's temp directory (removed at exit); sets BENCH_WORK.
+bench_workdir() {
+  BENCH_WORK=$(mktemp -d "/tmp/sp-bench-$1-XXXXXX")
+}
+
+# ---- tools -----------------------------------------------------------------------------------
+
+# bench_ensure_tools CMD:PACKAGE ...: apt-get install the packages whose command is missing.
+# A CMD starting with / is checked as a file (e.g. /bin/busybox from busybox-static).
+bench_ensure_tools() {
+  local spec cmd pkg missing=()
+  for spec in "$@"; do
+    cmd=${spec%%:*}
+    pkg=${spec#*:}
+    if [[ $cmd == /* ]]; then [ -x "$cmd" ] && continue; else command -v "$cmd" > /dev/null && continue; fi
+    missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  bench_log "installing missing packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" > /tmp/sp-bench-apt.log 2>&1 || {
+    cat /tmp/sp-bench-apt.log >&2
+    bench_die "apt-get install ${missing[*]} failed (output above)"
+  }
+  rm -f /tmp/sp-bench-apt.log
+}
+
+# bench_check_build: the Spawnpoint binaries from BUILD_DIR (default: the checkout's build/);
+# sets SP_BIN. Builds nothing.
+bench_check_build() {
+  local root b
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  SP_BIN=${BUILD_DIR:-$root/build}/bin
+  for b in spawnd spawnctl spawn-monitor spawn-init; do
+    [ -x "$SP_BIN/$b" ] || bench_die "$SP_BIN/$b is missing or not executable: run make build first (or set BUILD_DIR)"
+  done
+}
+
+# ---- running and timing ----------------------------------------------------------------------
+
+BENCH_LOG_SEQ=0
+# bench_run DESC CMD...: run CMD with stdout+stderr in a log; on failure print the log and exit.
+bench_run() {
+  local desc=$1 log rc=0
+  shift
+  BENCH_LOG_SEQ=$((BENCH_LOG_SEQ + 1))
+  log=${BENCH_WORK:-/tmp}/.cmd-$BENCH_LOG_SEQ.log
+  "$@" > "$log" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    bench_log "---- $desc failed (exit $rc): $*"
+    cat "$log" >&2
+    bench_log "----"
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+# The timer: runs argv[2:] with output to argv[1], measures with CLOCK_MONOTONIC, prints
+# "<exit code> <milliseconds with 0.1 resolution>".
+BENCH_TIMER='
+import subprocess, sys, time
+with open(sys.argv[1], "wb") as log:
+    t0 = time.monotonic_ns()
+    rc = subprocess.call(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
+    t1 = time.monotonic_ns()
+print(rc, "%.1f" % ((t1 - t0) / 1e6))
+'
+
+# bench_time DESC CMD...: like bench_run, and sets BENCH_MS to the command's wall-clock time.
+bench_time() {
+  local desc=$1 log out rc
+  shift
+  BENCH_LOG_SEQ=$((BENCH_LOG_SEQ + 1))
+  log=${BENCH_WORK:-/tmp}/.cmd-$BENCH_LOG_SEQ.log
+  out=$("$BENCH_PY" -c "$BENCH_TIMER" "$log" "$@") || bench_die "timer failed for $desc: $out"
+  rc=${out%% *}
+  BENCH_MS=${out#* }
+  if [ "$rc" -ne 0 ]; then
+    bench_log "---- $desc failed (exit $rc after $BENCH_MS ms): $*"
+    cat "$log" >&2
+    bench_log "----"
+    exit 1
+  fi
+  rm -f "$log"
+}
+
+# bench_stats V...: prints "median min max n" (median of an even count: mean of the middle two).
+bench_stats() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1}
+    END {
+      if (NR == 0) { print "- - - 0"; exit }
+      m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+      printf "%.1f %.1f %.1f %d\n", m, a[1], a[NR], NR
+    }'
+}
+
+# bench_machine_info: one line: CPU model, cores, memory, kernel.
+bench_machine_info() {
+  local cpu
+  cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+  printf 'machine: %s, %s cores, %s, kernel %s\n' "${cpu:-unknown CPU}" "$(nproc)" \
+    "$(awk '/MemTotal/ {printf "%d MiB", $2 / 1024}' /proc/meminfo)" "$(uname -r)"
+}
+
+# ---- loopback servers ------------------------------------------------------------------------
+
+# bench_free_port: a TCP port free on 127.0.0.1 right now.
+bench_free_port() {
+  "$BENCH_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# bench_wait_http URL SECONDS LOGFILE: wait until URL answers with any HTTP status.
+bench_wait_http() {
+  local url=$1 limit=$2 logf=$3 i
+  for ((i = 0; i < limit * 10; i++)); do
+    curl -s -o /dev/null "$url" && return 0
+    sleep 0.1
+  done
+  [ -f "$logf" ] && cat "$logf" >&2
+  bench_die "$url did not answer within ${limit}s (log above)"
+}
+
+# bench_start_registry: Debian's docker-registry on 127.0.0.1:<free port>, storage under
+# BENCH_WORK/registry. Sets BENCH_REGISTRY (host:port) and BENCH_REGISTRY_PID.
+bench_start_registry() {
+  local dir=$BENCH_WORK/registry port
+  mkdir -p "$dir/data"
+  port=$(bench_free_port)
+  cat > "$dir/config.yml" <<YML
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+  docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
+  BENCH_REGISTRY_PID=$!
+  bench_track_pid "$BENCH_REGISTRY_PID"
+  BENCH_REGISTRY=127.0.0.1:$port
+  bench_wait_http "http://$BENCH_REGISTRY/v2/" 20 "$dir/registry.log"
+}
+
+# bench_start_spawnd [EXTRA_YAML]: spawnd with its embedded router on a free loopback port, a
+# state directory under BENCH_WORK, a random bridge name and /24 subnet, and EXTRA_YAML appended
+# to its config. Exports SPAWNPOINT_STATE_DIR for spawnctl; sets SPAWND_CONFIG, SPAWND_STATE,
+# SPAWND_PID. At exit: SIGTERM by PID, then `spawnd decommission` (bridge, firewall, cgroups).
+bench_start_spawnd() {
+  local extra=${1:-} i rc
+  SPAWND_STATE=$BENCH_WORK/state
+  SPAWND_CONFIG=$BENCH_WORK/spawnd.yml
+  cat > "$SPAWND_CONFIG" <<YML
+path: bench/spawnpoint/host$$
+cpuShares: 4096
+memory: 4096
+stateDir: $SPAWND_STATE
+routerListen: 127.0.0.1:0
+bridgeName: spb$(printf '%04x' $((RANDOM % 65536)))
+bridgeSubnet: 10.214.$((RANDOM % 250 + 1)).0/24
+$extra
+YML
+  "$SP_BIN/spawnd" run -c "$SPAWND_CONFIG" > "$BENCH_WORK/spawnd.log" 2>&1 &
+  SPAWND_PID=$!
+  # Registered as a cleanup (not a tracked PID) so decommission runs after the daemon is gone.
+  bench_on_exit 'bench_stop_spawnd'
+  export SPAWNPOINT_STATE_DIR=$SPAWND_STATE
+  for ((i = 0; i < 300; i++)); do
+    rc=0
+    "$SP_BIN/spawnctl" scan > /dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    kill -0 "$SPAWND_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$BENCH_WORK/spawnd.log" >&2
+  bench_log "spawnctl scan output:"
+  "$SP_BIN/spawnctl" scan >&2 || true
+  bench_die "spawnd did not answer spawnctl scan within 30 s (its log and spawnctl's answer are above)"
+}
+
+bench_stop_spawnd() {
+  [ -n "${SPAWND_PID:-}" ] || return 0
+  bench_stop_pid "$SPAWND_PID" 20
+  "$SP_BIN/spawnd" decommission -c "$SPAWND_CONFIG" > "$BENCH_WORK/decommission.log" 2>&1 ||
+    { bench_log "spawnd decommission failed:"; cat "$BENCH_WORK/decommission.log" >&2; }
+  SPAWND_PID=""
+}
+
+# bench_setup_podman [INSECURE_REGISTRY]: a podman whose every directory is under
+# BENCH_WORK/podman (storage root, run root, tmp, static, volumes, events log), runc with
+# cgroupfs and the open-files limit this machine allows, and INSECURE_REGISTRY reached over
+# plain HTTP. Exports CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF and CONTAINERS_STORAGE_CONF;
+# sets the array PODMAN (the command with --root/--runroot). At exit: rmi everything, unmount.
+bench_setup_podman() {
+  local reg=${1:-} d=$BENCH_WORK/podman
+  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/net"
+  cat > "$d/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+tmp_dir = "$d/tmp"
+static_dir = "$d/root/libpod"
+volume_path = "$d/root/volumes"
+
+[network]
+network_config_dir = "$d/net"
+CONF
+  cat > "$d/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$d/root"
+runroot = "$d/runroot"
+CONF
+  {
+    echo 'unqualified-search-registries = []'
+    if [ -n "$reg" ]; then
+      printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$reg"
+    fi
+  } > "$d/registries.conf"
+  export CONTAINERS_CONF=$d/containers.conf
+  export CONTAINERS_STORAGE_CONF=$d/storage.conf
+  export CONTAINERS_REGISTRIES_CONF=$d/registries.conf
+  # shellcheck disable=SC2034  # used by the scripts that source this file
+  PODMAN=(podman --root "$d/root" --runroot "$d/runroot" --storage-driver overlay)
+  # shellcheck disable=SC2016  # expanded at exit, by eval
+  bench_on_exit '"${PODMAN[@]}" rmi -a -f > /dev/null 2>&1; bench_umount_under "$BENCH_WORK/podman"'
+}
