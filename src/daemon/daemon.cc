@@ -410,6 +410,7 @@ void Daemon::HandleDaemonSlot(const BusMessage& msg) {
     std::string ref = (*body)["reference"].get<std::string>();
     const std::string subject = UriToSubject(uris_.DaemonProgress());
     ProgressPublisher publisher([this, subject](const std::string& payload) { (void)bus_->Publish(subject, payload); });
+    auto no_prune = images_->GuardPull();
     auto pulled = puller_->Pull(ref, "always", [&](const PullSnapshot& s) {
       publisher.Update(DeployProgress{"", s.phase, ref, s.message, WallClockMs(), s.layers});
     });

@@ -242,6 +242,7 @@ Status LinuxHost::PullImage(const std::string& name, const ServiceConfig& cfg, c
   auto on_pull = [&](const PullSnapshot& snap) {
     if (progress) progress(DeployProgress{name, snap.phase, cfg.image, snap.message, WallClockMs(), snap.layers});
   };
+  auto no_prune = opts_.images->store().GuardPull();  // until image.json marks the image as used
   SP_ASSIGN_OR_RETURN(PulledImage img, opts_.images->Pull(cfg.image, cfg.pull_policy, on_pull));
   SP_RETURN_IF_ERROR(WriteServiceImage(ServiceDir(name), img.record).Annotate("image record"));
   *pulled = std::move(img);

@@ -278,7 +278,6 @@ Result<PulledImage> ImagePuller::Load(const ImageRecord& record) const {
 
 Result<PulledImage> ImagePuller::Pull(std::string_view text, std::string_view policy, const PullProgress& progress) {
   SP_ASSIGN_OR_RETURN(ImageReference ref, ParseImageReference(text));
-  auto no_prune = store_.GuardPull();
   std::string effective = EffectivePullPolicy(ref, policy);
   std::optional<ImageRecord> local = store_.Find(ref.String());
   if (!local && !ref.digest.empty()) {

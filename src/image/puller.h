@@ -57,6 +57,8 @@ class ImagePuller {
   static Result<std::unique_ptr<ImagePuller>> Create(ImageStore& store, PullerOptions opts);
 
   // `progress` may be empty; it is called from the pulling threads, one call at a time.
+  // REQUIRES: the caller holds store().GuardPull() from before this call until whatever marks the
+  // image as used (a service's image.json) is written, so a Prune cannot remove it in between.
   Result<PulledImage> Pull(std::string_view reference, std::string_view policy, const PullProgress& progress);
   // The image a service already uses, from the store alone (after a daemon restart).
   Result<PulledImage> Load(const ImageRecord& record) const;
