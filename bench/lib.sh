@@ -43,26 +43,54 @@ BENCH_WORK=""
 # bench_on_exit CMD: run CMD (a string, eval'd) at exit; the last registered runs first.
 bench_on_exit() { BENCH_CLEANUPS+=("$1"); }
 
-# bench_track_pid PID: stop PID at exit (SIGTERM, then SIGKILL after 10 s) unless already gone.
-bench_track_pid() { BENCH_PIDS+=("$1"); }
+# A process is named by "PID:STARTTIME" (its start time in clock ticks since boot, field 22 of
+# /proc/PID/stat), so a PID the kernel has since given to another process is never signalled.
+# bench_proc_id PID: prints "PID:STARTTIME", or nothing if PID is gone.
+bench_proc_id() {
+  local st
+  [[ $1 =~ ^[0-9]+$ ]] || return 0
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ -n "$st" ] && printf '%s:%s\n' "$1" "$(awk '{print $20}' <<< "$st")"
+}
 
-# bench_stop_pid PID [SECONDS]: SIGTERM, wait up to SECONDS (default 10), then SIGKILL.
-# Returns once the process is gone; reaps it when it is our child.
+# bench_proc_alive ID: true while the process ID names is running (not gone, not a zombie).
+bench_proc_alive() {
+  local pid=${1%%:*} start=${1#*:} st f
+  [[ $pid =~ ^[0-9]+$ && $start =~ ^[0-9]+$ ]] || return 1
+  st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] || return 1
+  read -r -a f <<< "$st"
+  [ "${f[19]}" = "$start" ] && [ "${f[0]}" != Z ]
+}
+
+# bench_track_pid PID: stop PID at exit (SIGTERM, then SIGKILL after 10 s) unless already gone.
+bench_track_pid() {
+  local id
+  id=$(bench_proc_id "$1")
+  [ -n "$id" ] && BENCH_PIDS+=("$id")
+  return 0
+}
+
+# bench_stop_pid ID [SECONDS]: ID is "PID:STARTTIME" (bench_proc_id) or a bare PID of a child
+# started just before. SIGTERM, wait up to SECONDS (default 10), then SIGKILL. Returns once the
+# process is gone; reaps it when it is this shell's child.
 bench_stop_pid() {
-  local pid=$1 limit=${2:-10} i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    # A zombie child counts as alive for kill -0; reap it if it is ours.
-    if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then break; fi
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
-    bench_log "pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) did not stop" \
-      "after SIGTERM within ${limit}s ($(grep -E '^(State|SigBlk|SigIgn|SigCgt):' "/proc/$pid/status" 2>/dev/null |
-        tr '\n\t' '  ')); sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
+  local id=$1 limit=${2:-10} pid i
+  [[ $id == *:* ]] || id=$(bench_proc_id "$id")
+  [ -n "$id" ] || return 0
+  pid=${id%%:*}
+  if bench_proc_alive "$id"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < limit * 10; i++)); do
+      bench_proc_alive "$id" || break
+      sleep 0.1
+    done
+    if bench_proc_alive "$id"; then
+      bench_log "pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) did not stop" \
+        "after SIGTERM within ${limit}s ($(grep -E '^(State|SigBlk|SigIgn|SigCgt):' "/proc/$pid/status" 2>/dev/null |
+          tr '\n\t' '  ')); sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
   fi
   wait "$pid" 2>/dev/null || true
 }
@@ -189,12 +217,13 @@ bench_stats() {
     }'
 }
 
-# bench_machine_info: one line: CPU model, cores, memory, kernel.
+# bench_machine_info: one line: CPU model, cores, memory, kernel, load average (1, 5, 15 min).
 bench_machine_info() {
   local cpu
   cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-  printf 'machine: %s, %s cores, %s, kernel %s\n' "${cpu:-unknown CPU}" "$(nproc)" \
-    "$(awk '/MemTotal/ {printf "%d MiB", $2 / 1024}' /proc/meminfo)" "$(uname -r)"
+  printf 'machine: %s, %s cores, %s, kernel %s, load average %s\n' "${cpu:-unknown CPU}" "$(nproc)" \
+    "$(awk '/MemTotal/ {printf "%d MiB", $2 / 1024}' /proc/meminfo)" "$(uname -r)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # ---- loopback servers ------------------------------------------------------------------------
@@ -245,7 +274,7 @@ YML
 # bench_start_spawnd [EXTRA_YAML]: spawnd with its embedded router on a free loopback port, a
 # state directory under BENCH_WORK, a random bridge name and /24 subnet, and EXTRA_YAML appended
 # to its config. Exports SPAWNPOINT_STATE_DIR for spawnctl; sets SPAWND_CONFIG, SPAWND_STATE,
-# SPAWND_PID. At exit: SIGTERM by PID, then `spawnd decommission` (bridge, firewall, cgroups).
+# SPAWND_PID and SPAWND_ID (bench_proc_id). At exit: SIGTERM by PID, then `spawnd decommission` (bridge, firewall, cgroups).
 bench_start_spawnd() {
   local extra=${1:-} i rc
   SPAWND_STATE=$BENCH_WORK/state
@@ -262,6 +291,7 @@ $extra
 YML
   "$SP_BIN/spawnd" run -c "$SPAWND_CONFIG" > "$BENCH_WORK/spawnd.log" 2>&1 &
   SPAWND_PID=$!
+  SPAWND_ID=$(bench_proc_id "$SPAWND_PID")
   # Registered as a cleanup (not a tracked PID) so decommission runs after the daemon is gone.
   bench_on_exit 'bench_stop_spawnd'
   export SPAWNPOINT_STATE_DIR=$SPAWND_STATE
@@ -269,7 +299,7 @@ YML
     rc=0
     "$SP_BIN/spawnctl" scan > /dev/null 2>&1 || rc=$?
     [ "$rc" -eq 0 ] && return 0
-    kill -0 "$SPAWND_PID" 2>/dev/null || break
+    bench_proc_alive "$SPAWND_ID" || break
     sleep 0.1
   done
   cat "$BENCH_WORK/spawnd.log" >&2
@@ -280,7 +310,7 @@ YML
 
 bench_stop_spawnd() {
   [ -n "${SPAWND_PID:-}" ] || return 0
-  bench_stop_pid "$SPAWND_PID" 20
+  [ -n "${SPAWND_ID:-}" ] && bench_stop_pid "$SPAWND_ID" 20
   "$SP_BIN/spawnd" decommission -c "$SPAWND_CONFIG" > "$BENCH_WORK/decommission.log" 2>&1 ||
     { bench_log "spawnd decommission failed:"; cat "$BENCH_WORK/decommission.log" >&2; }
   SPAWND_PID=""

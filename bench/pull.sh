@@ -20,7 +20,8 @@
 #     12's umoci 0.4.7 never closes its tar writer there (umoci issue #436, fixed in 2024 by
 #     PR #534), so each layer lacks the end-of-archive blocks and, when the last file's size is not
 #     a multiple of 512, that file's padding: GNU tar and Python's tarfile call such a layer
-#     truncated, Go readers (umoci unpack, podman) accept it, and so does nothing else here.
+#     truncated, Go readers (umoci unpack, podman) accept it, and our pull refuses it ("read the
+#     data of entry '...': Truncated input file (needed 242 bytes, only 0 available)").
 #   - spawnd with a temp state dir, its embedded router on 127.0.0.1:0, a random bridge name and
 #     /24 subnet, and the registry in `insecureRegistries`; stopped by PID (SIGTERM) at the end,
 #     then `spawnd decommission`.
@@ -40,13 +41,16 @@
 #   - podman:  `podman rmi -a -f` (untimed), then `podman pull REG/bench:1` (pull also unpacks the
 #              layers into podman's overlay storage). Warm: then `podman pull REG/bench:2`.
 #   Times are wall clock from CLOCK_MONOTONIC around each command (bench_time in lib.sh), in ms.
-#   Once, after the first timed pull of ours, the script checks that every layer of the manifest
-#   is unpacked under <stateDir>/images/layers/<hex>/ and that a prune leaves no layer behind.
+#   Once, after our first pull (the first round), the script checks that every layer of the
+#   manifest is unpacked under <stateDir>/images/layers/<hex>/ and that a prune leaves no layer
+#   behind, then pulls again so the round's figure is a cold pull.
+#   Durability differs: our pull fsyncs each blob and syncfs()es each unpacked layer, podman
+#   fsyncs too (about 90 calls per pull here), umoci unpack does not sync at all.
 # Output: a table (median, min, max, runs, peer median / our median), the warm table, the
 # image's compressed size and layer count, and the machine (CPU, cores, kernel).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=bench/lib.sh
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
 RUNS=${RUNS:-20}
@@ -118,6 +122,8 @@ PY
 }
 
 # ---- the three pullers -----------------------------------------------------------------------
+# Each sets its *_MS globals from BENCH_MS, which bench_time (lib.sh) sets.
+# shellcheck disable=SC2153
 
 ours_cold() {
   bench_run "spawnctl images prune" "$SP_BIN/spawnctl" images prune

@@ -333,6 +333,19 @@ ssize_t TarStream::ReadCallback(struct archive* inner, void* client, const void*
       return -1;
     }
   }
+  if (s->pending_size_ == 0 && s->eof_) {
+    // The stream ended. Right after the current entry's data, only the padding and the
+    // end-of-archive blocks are missing: supply them (see the header). Anywhere else: truncated.
+    if (!s->synthetic_started_ && s->entries_ > 0 && s->decompressed_ == s->data_end_ && s->decompressed_ % 512 != 0) {
+      s->synthetic_started_ = true;
+      s->synthetic_left_ = (512 - s->decompressed_ % 512) + 1024;
+    }
+    static const char kZeros[1536] = {};
+    size_t n = std::min<uint64_t>(s->synthetic_left_, sizeof kZeros);
+    s->synthetic_left_ -= n;
+    *buf = kZeros;
+    return static_cast<ssize_t>(n);
+  }
   size_t n = std::min(s->pending_size_, kChunk);
   *buf = s->pending_;
   s->pending_ += n;
@@ -350,6 +363,11 @@ Result<struct archive_entry*> TarStream::Next() {
         " entries: " + ArchiveError(inner_.get(), "unreadable header"))));
   }
   ++entries_;
+  // Where this entry's data ends in the stream: libarchive has consumed the header(s) by now.
+  int64_t data_start = archive_filter_bytes(inner_.get(), 0);
+  data_end_ = data_start >= 0 && archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0
+                  ? static_cast<uint64_t>(data_start) + static_cast<uint64_t>(archive_entry_size(entry))
+                  : 0;
   return entry;
 }
 

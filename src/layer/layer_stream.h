@@ -10,6 +10,13 @@
 // end-of-archive marker, Finish() drains and hashes whatever the stream still holds, so the digest
 // covers the whole stream (and corruption in the trailing part is still found).
 //
+// Tars that stop right after the last entry's data, without its padding to 512 bytes and the
+// end-of-archive blocks (Debian's umoci 0.4.7 `insert` writes them so; podman and umoci read them),
+// are accepted: when the stream ends exactly where the current entry's data ends, the reader is fed
+// the missing zero bytes. They are not hashed, so the diff_id stays that of the real stream. A
+// stream that ends anywhere else (inside a header or inside file data) is still refused as
+// truncated.
+//
 // The decompressed size is bounded against what the entries so far account for (declared file data
 // plus a header allowance per entry), so a decompression bomb hidden in headers, skipped data or
 // trailing padding is refused long before it costs much.
@@ -103,6 +110,9 @@ class TarStream {
   uint64_t decompressed_ = 0;
   uint64_t declared_bytes_ = 0;
   uint64_t entries_ = 0;
+  uint64_t data_end_ = 0;        // stream offset where the current entry's data ends
+  uint64_t synthetic_left_ = 0;  // zero bytes still to feed after a missing trailer
+  bool synthetic_started_ = false;
   Status failure_;
 };
 

@@ -375,6 +375,33 @@ TEST_F(UnpackLayerTest, SlashAloneNamesTheRootAsUmociWritesIt) {
   EXPECT_FALSE(Unpack({root, File("/bin/tool", "t")}));  // other absolute paths stay refused
 }
 
+TEST_F(UnpackLayerTest, AcceptsATarEndingRightAfterTheLastDataAsUmociWritesIt) {
+  std::string data(7950, 'q');  // not a multiple of 512: 242 bytes of padding follow it
+  std::string tar = layer_testing::BuildTar({Dir("z"), File("z/first", "1"), File("z/last", data)});
+  size_t data_end = tar.size() - 1024 - 242;
+  ASSERT_EQ(tar.substr(data_end - 4, 4), "qqqq");
+  std::string cut = tar.substr(0, data_end);  // no padding, no end-of-archive blocks
+  for (Compress c : {Compress::kNone, Compress::kGzip}) {
+    std::string out = dest() + CompressName(c);
+    auto layer = UnpackLayer(WriteLayer(Compressed(cut, c)), out, DigestOf(cut), {});
+    ASSERT_TRUE(layer) << layer.error().ToString();
+    EXPECT_EQ(layer->diff_id, DigestOf(cut));  // the stream as it is, without the supplied zeros
+    EXPECT_EQ(*ReadFile(out + "/z/last"), data);
+  }
+}
+
+TEST_F(UnpackLayerTest, RefusesATarCutInsideFileDataOrAHeader) {
+  std::string data(7950, 'q');
+  std::string tar = layer_testing::BuildTar({File("a", "1"), File("last", data)});
+  size_t data_end = tar.size() - 1024 - 242;
+  for (size_t cut : {data_end - 100, data_end - 7950 - 200, size_t{700}}) {
+    auto layer = UnpackLayer(WriteLayer(Compressed(tar.substr(0, cut), Compress::kGzip)), dest(), std::nullopt, {});
+    ASSERT_FALSE(layer) << "cut at " << cut;
+    EXPECT_EQ(layer.error().code(), Code::kInvalidArgument);
+    ExpectNothingLeft();
+  }
+}
+
 TEST_F(UnpackLayerTest, AcceptsAnEmptyLayer) {
   std::string tar = layer_testing::BuildTar({});
   ASSERT_EQ(tar, std::string(1024, '\0'));
