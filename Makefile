@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all deps build run test unit-test integration-test clean
+.PHONY: all deps build run test unit-test integration-test bench clean
 
 all: build
 
@@ -29,6 +29,11 @@ unit-test: build
 
 integration-test: build
 	cd $(BUILD) && ctest --output-on-failure -L integration
+
+# Benchmarks, ours and the peers' in one run (bench/*.sh print their method and a table).
+bench: build
+	bench/lifecycle.sh
+	BUILD_DIR=$(abspath $(BUILD)) bench/pull.sh
 
 clean:
 	rm -rf $(BUILD)
