@@ -360,3 +360,94 @@ CONF
   # shellcheck disable=SC2016  # expanded at exit, by eval
   bench_on_exit '"${PODMAN[@]}" rmi -a -f > /dev/null 2>&1; bench_umount_under "$BENCH_WORK/podman"'
 }
+
+# ==== docker, and importing a rootfs into docker and podman (added with bench/startup.sh) =====
+# A private dockerd: every directory it writes under BENCH_WORK/docker (data root, exec root with
+# its own containerd, pid file, socket, an empty daemon.json so /etc/docker/daemon.json is not
+# read), the cgroup parent /spbdocker-<script pid>, and its own network namespace (ip netns
+# spbd-<script pid>) so the bridge, the iptables rules and ip_forward it sets up (with
+# --iptables, docker's defaults) neither clash with another dockerd nor outlive the run: a
+# second dockerd with iptables in the same namespace deletes and recreates the DOCKER chains.
+# The namespace changes no code path of docker's: `--network bridge` still creates a veth pair,
+# moves one end into the container and adds NAT rules, only in a namespace that holds nothing
+# else.
+
+# bench_start_dockerd [BIP]: start dockerd (docker.io's /usr/sbin/dockerd), its default bridge
+# docker0 at BIP (default 10.215.200.1/24) inside the private namespace, overlay2, cgroupfs.
+# Sets the array DOCKER (/usr/bin/docker with -H and --config), DOCKERD_PID and DOCKERD_ID.
+# At exit: every container removed, dockerd stopped by PID, the namespace and cgroup parent
+# removed.
+bench_start_dockerd() {
+  local bip=${1:-10.215.200.1/24} d=$BENCH_WORK/docker i
+  if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
+    bench_die "dockerd or /usr/bin/docker is missing: apt-get install docker.io"
+  fi
+  mkdir -p "$d/data" "$d/exec" "$d/client"
+  echo '{}' > "$d/daemon.json"
+  DOCKERD_NETNS=spbd-$$
+  DOCKERD_CGROUP=/spbdocker-$$
+  ip netns add "$DOCKERD_NETNS" || bench_die "ip netns add $DOCKERD_NETNS failed"
+  bench_on_exit 'bench_stop_dockerd'
+  ip -n "$DOCKERD_NETNS" link set lo up
+  # nsenter enters only the network namespace (ip netns exec would also remount /sys and hide
+  # the cgroup hierarchies from dockerd).
+  nsenter --net="/run/netns/$DOCKERD_NETNS" /usr/sbin/dockerd --data-root "$d/data" --exec-root "$d/exec" \
+    --pidfile "$d/dockerd.pid" -H "unix://$d/docker.sock" --config-file "$d/daemon.json" \
+    --storage-driver overlay2 --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$DOCKERD_CGROUP" \
+    --bip "$bip" --log-level warn > "$d/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  DOCKERD_ID=$(bench_proc_id "$DOCKERD_PID")
+  # shellcheck disable=SC2034  # used by the scripts that source this file
+  DOCKER=(/usr/bin/docker -H "unix://$d/docker.sock" --config "$d/client")
+  for ((i = 0; i < 300; i++)); do
+    "${DOCKER[@]}" version > /dev/null 2>&1 && return 0
+    bench_proc_alive "$DOCKERD_ID" || break
+    sleep 0.1
+  done
+  cat "$d/dockerd.log" >&2
+  bench_die "dockerd did not answer on $d/docker.sock within 30 s (its log is above)"
+}
+
+bench_stop_dockerd() {
+  local ids c
+  if [ -n "${DOCKERD_ID:-}" ]; then
+    if bench_proc_alive "$DOCKERD_ID"; then
+      ids=$("${DOCKER[@]}" ps -aq 2> /dev/null) || ids=""
+      # shellcheck disable=SC2086  # one id per word
+      [ -n "$ids" ] && "${DOCKER[@]}" rm -f $ids > /dev/null 2>&1
+    fi
+    bench_stop_pid "$DOCKERD_ID" 30
+    DOCKERD_ID=""
+  fi
+  if [ -n "${DOCKERD_NETNS:-}" ]; then
+    ip netns del "$DOCKERD_NETNS" 2> /dev/null
+    DOCKERD_NETNS=""
+  fi
+  if [ -n "${DOCKERD_CGROUP:-}" ]; then
+    for c in /sys/fs/cgroup/*/; do
+      [ -d "$c${DOCKERD_CGROUP#/}" ] && find "$c${DOCKERD_CGROUP#/}" -depth -type d -exec rmdir {} + 2> /dev/null
+    done
+    DOCKERD_CGROUP=""
+  fi
+  return 0
+}
+
+# bench_tar_rootfs ROOTFS: write ROOTFS as a tar stream (numeric owners) to stdout.
+bench_tar_rootfs() { tar --numeric-owner -C "$1" -cf - .; }
+
+# bench_docker_import ROOTFS NAME: make docker image NAME (one layer) from the directory ROOTFS.
+bench_docker_import() {
+  bench_tar_rootfs "$1" | "${DOCKER[@]}" import - "$2" > "$BENCH_WORK/.docker-import.log" 2>&1 || {
+    cat "$BENCH_WORK/.docker-import.log" >&2
+    bench_die "docker import of $1 as $2 failed (output above)"
+  }
+}
+
+# bench_podman_import ROOTFS NAME: the same for the podman of bench_setup_podman.
+bench_podman_import() {
+  bench_tar_rootfs "$1" | "${PODMAN[@]}" import - "$2" > "$BENCH_WORK/.podman-import.log" 2>&1 || {
+    cat "$BENCH_WORK/.podman-import.log" >&2
+    bench_die "podman import of $1 as $2 failed (output above)"
+  }
+}
+# ==== end of the docker section ================================================================

@@ -1,4 +1,4 @@
-// The monitor's life: set up, create and start the container, copy its output into log segments
+// The monitor's life: set up, run the container (runtime run --detach), copy its output into log segments
 // until it exits, record how it ended, delete it.
 #include "monitor/monitor.h"
 
@@ -32,7 +32,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr Millis kRuntimeTimeout{60000};  // create and start
+constexpr Millis kRuntimeTimeout{60000};  // runtime run --detach
 constexpr Millis kDrainTimeout{2000};     // pipes after the init exited
 constexpr int kOrphanCheckMs = 500;       // when the pipes are closed but the init was not reaped
 
@@ -89,8 +89,7 @@ class Monitor {
   }
 
   int Run() {
-    Status s = CreateContainer();
-    if (s.ok()) s = StartContainer();
+    Status s = RunContainer();
     if (!s.ok()) return Fail(s);
     ReportReady("ok " + std::to_string(container_pid_));
     Loop();
@@ -102,8 +101,10 @@ class Monitor {
   }
 
  private:
-  // `<runtime> create` with the pipes as stdout/stderr; the container's init inherits them.
-  Status CreateContainer() {
+  // `<runtime> run --detach` with the pipes as stdout/stderr; the container's init inherits them.
+  // The runtime exits once the init runs; being a child subreaper, this process becomes its parent.
+  // (One runtime process instead of create + start: the second Go start cost ~9 ms per launch.)
+  Status RunContainer() {
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
     pipes_[0].read_fd = out[0];
@@ -111,34 +112,26 @@ class Monitor {
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) return Status::FromErrno("open /dev/null", errno);
     ::unlink(p_.pid_file.c_str());  // a stale pid must not be mistaken for this container's
-    auto pid = SpawnWithStdio(rt_.CreateArgv(p_.id, p_.bundle, p_.pid_file), devnull, out[1], err[1]);
+    auto pid = SpawnWithStdio(rt_.RunDetachedArgv(p_.id, p_.bundle, p_.pid_file), devnull, out[1], err[1]);
     ::close(devnull);
     ::close(out[1]);
     ::close(err[1]);
-    if (!pid) return pid.error().Annotate("runtime create");
+    if (!pid) return pid.error().Annotate("runtime run");
     SP_ASSIGN_OR_RETURN(int status, WaitForChild(*pid, kRuntimeTimeout));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       std::string why = OneLine(ReadAvailable(pipes_[1].read_fd) + ReadAvailable(pipes_[0].read_fd));
-      return Status::Internal(rt_.binary_path() + " create " + p_.id + " failed (" +
+      return Status::Internal(rt_.binary_path() + " run " + p_.id + " failed (" +
                               DescribeWaitStatus(status) + ")" + (why.empty() ? "" : ": " + why));
     }
     SP_ASSIGN_OR_RETURN(std::string pid_text, ReadFileCapped(p_.pid_file, 64));
     container_pid_ = static_cast<pid_t>(std::atol(pid_text.c_str()));
     if (container_pid_ <= 0) return Status::Internal("runtime wrote no valid pid to " + p_.pid_file);
     if (!p_.cgroups_path.empty()) oom_kills_at_start_ = ReadOomKillCount(p_.cgroups_path).value_or(0);
-    return Status::Ok();
-  }
-
-  Status StartContainer() {
-    CommandOptions co;
-    co.timeout = kRuntimeTimeout;
-    auto r = RunChecked(rt_.StartArgv(p_.id), co);
-    if (!r) return r.error().Annotate("runtime start");
     started_at_ = CriTimeNow();
     return Status::Ok();
   }
 
-  // Waits for one specific child (runtime create) while queueing any SIGTERM for later.
+  // Waits for one specific child (the runtime) while queueing any SIGTERM for later.
   Result<int> WaitForChild(pid_t pid, Millis timeout) {
     auto deadline = Clock::now() + timeout;
     for (;;) {
@@ -151,7 +144,7 @@ class Monitor {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, 0);
         return Err(
-            Status::DeadlineExceeded("runtime create did not finish within " + FormatDuration(timeout)));
+            Status::DeadlineExceeded("runtime run did not finish within " + FormatDuration(timeout)));
       }
       struct pollfd pfd = {signal_fd_, POLLIN, 0};
       ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 100)));

@@ -1,11 +1,11 @@
 // spawn-monitor: the small process that owns one running container (like conmon).
 //
-// It makes itself a child subreaper, runs `<runtime> create` with two pipes as the container's
-// stdout and stderr (stdin is /dev/null), then `<runtime> start`; the runtime exits and the
-// container's init is reparented to the monitor. The monitor then copies both pipes into
+// It makes itself a child subreaper, runs `<runtime> run --detach` with two pipes as the
+// container's stdout and stderr (stdin is /dev/null); the runtime exits once the container runs and
+// the container's init is reparented to the monitor. The monitor then copies both pipes into
 // size-rotated CRI-format log segments, reaps its children, and when the init exits it drains the
 // pipes (at most 2 s), reads the cgroup's OOM-kill counter, writes exit.json, force-deletes the
-// container from the runtime and exits 0. If create or start fails it reports the error, writes
+// container from the runtime and exits 0. If the runtime fails it reports the error, writes
 // exit.json with the error, cleans up and exits 1.
 //
 // Readiness: when the environment variable SPAWN_MONITOR_READY_FD names an open descriptor (the

@@ -60,7 +60,8 @@ Status WriteMonitorParams(const std::string& path, const MonitorParams& p) {
             {"logMaxFiles", p.log_max_files},
             {"exitFile", p.exit_file},
             {"pidFile", p.pid_file}};
-  return WriteFileAtomic(path, j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n", 0644);
+  return WriteFileAtomic(path, j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n", 0644,
+                         Durability::kVolatile);
 }
 
 Result<MonitorParams> ParseMonitorParams(const std::string& json_text) {

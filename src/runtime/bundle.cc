@@ -238,7 +238,7 @@ Result<std::string> RenderOciConfig(const ContainerSpec& spec) {
 Status WriteBundle(const std::string& bundle_dir, const ContainerSpec& spec) {
   SP_ASSIGN_OR_RETURN(std::string text, RenderOciConfig(spec));
   SP_RETURN_IF_ERROR(MakeDirs(bundle_dir, 0755).Annotate("bundle"));
-  return WriteFileAtomic(JoinPath(bundle_dir, "config.json"), text, 0644).Annotate("bundle");
+  return WriteFileAtomic(JoinPath(bundle_dir, "config.json"), text, 0644, Durability::kVolatile).Annotate("bundle");
 }
 
 }  // namespace sp

@@ -75,11 +75,11 @@ Status MirrorSystemDirs(const std::string& rootfs, std::vector<Mount>& mounts) {
 }
 
 Status WriteGeneratedEtc(const std::string& etc, std::string_view hostname) {
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "passwd"),
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "passwd"),
                                      "root:x:0:0:root:/root:/bin/sh\n"
                                      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"));
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "group"), "root:x:0:\nnogroup:x:65534:\n"));
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "nsswitch.conf"),
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "group"), "root:x:0:\nnogroup:x:65534:\n"));
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "nsswitch.conf"),
                                      "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
                                      "networks: files\nprotocols: files\nservices: files\n"));
   return WriteNameFiles(etc, hostname);
@@ -109,13 +109,13 @@ bool ValidContainerHostname(std::string_view hostname) { return ValidHostname(ho
 
 Status WriteNameFiles(const std::string& etc, std::string_view hostname) {
   std::string h(hostname);
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hostname"), h + "\n"));
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "hosts"),
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "hostname"), h + "\n"));
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "hosts"),
                                      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                                      "127.0.1.1\t" +
                                          h + "\n"));
   auto resolv = ReadFileCapped("/etc/resolv.conf", 64 << 10);
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(etc, "resolv.conf"), resolv ? *resolv : ""));
+  SP_RETURN_IF_ERROR(WriteFileIfChanged(JoinPath(etc, "resolv.conf"), resolv ? *resolv : ""));
   return Status::Ok();
 }
 

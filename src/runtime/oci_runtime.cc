@@ -109,6 +109,11 @@ std::vector<std::string> OciRuntime::CreateArgv(const std::string& id, const std
 
 std::vector<std::string> OciRuntime::StartArgv(const std::string& id) const { return Argv({"start", id}); }
 
+std::vector<std::string> OciRuntime::RunDetachedArgv(const std::string& id, const std::string& bundle,
+                                                     const std::string& pid_file) const {
+  return Argv({"run", "--detach", "--bundle", bundle, "--pid-file", pid_file, id});
+}
+
 std::vector<std::string> OciRuntime::DeleteArgv(const std::string& id, bool force) const {
   if (force) return Argv({"delete", "--force", id});
   return Argv({"delete", id});

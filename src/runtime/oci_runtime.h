@@ -43,6 +43,11 @@ class OciRuntime {
   std::vector<std::string> CreateArgv(const std::string& id, const std::string& bundle,
                                       const std::string& pid_file) const;
   std::vector<std::string> StartArgv(const std::string& id) const;
+  // `run --detach`: create and start in one runtime process (one Go/C start instead of two). Without
+  // a terminal the container's stdio is the caller's, as with create; the runtime exits once the
+  // container's process runs.
+  std::vector<std::string> RunDetachedArgv(const std::string& id, const std::string& bundle,
+                                           const std::string& pid_file) const;
   std::vector<std::string> DeleteArgv(const std::string& id, bool force) const;
 
   // Sends `signal` to the container's init (to all its processes with `all`). NotFound if the

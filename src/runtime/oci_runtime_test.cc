@@ -120,6 +120,8 @@ TEST(OciRuntime, Argv) {
             (std::vector<std::string>{p, "--root", "/r", "create", "--bundle", "/b", "--pid-file", "/b/pid",
                                       "c1"}));
   EXPECT_EQ(rt->StartArgv("c1"), (std::vector<std::string>{p, "--root", "/r", "start", "c1"}));
+  EXPECT_EQ(rt->RunDetachedArgv("c1", "/b", "/b/pid"),
+            (std::vector<std::string>{p, "--root", "/r", "run", "--detach", "--bundle", "/b", "--pid-file", "/b/pid", "c1"}));
   EXPECT_EQ(rt->DeleteArgv("c1", true),
             (std::vector<std::string>{p, "--root", "/r", "delete", "--force", "c1"}));
 }

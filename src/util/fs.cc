@@ -39,7 +39,7 @@ Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes) {
 
 Result<std::string> ReadFile(const std::string& path) { return ReadFileCapped(path, SIZE_MAX / 2); }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   // The directory may hold files written by someone else (a service's data dir): never follow a
   // symlink planted under the temporary name, never write into a file that was already there.
@@ -59,7 +59,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == Durability::kDurable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     return Status::FromErrno("sync " + tmp, e);
@@ -70,6 +70,16 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     return Status::FromErrno("rename " + tmp, e);
   }
   return Status::Ok();
+}
+
+Status WriteFileIfChanged(const std::string& path, std::string_view data, mode_t mode) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode &&
+      static_cast<size_t>(st.st_size) == data.size()) {
+    auto current = ReadFileCapped(path, data.size());
+    if (current && *current == data) return Status::Ok();
+  }
+  return WriteFileAtomic(path, data, mode, Durability::kVolatile);
 }
 
 Status MakeDirs(const std::string& path, mode_t mode) {

@@ -18,7 +18,15 @@ namespace sp {
 Result<std::string> ReadFile(const std::string& path);
 // Reads at most `max_bytes`; a longer file is an InvalidArgument error.
 Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes);
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Whether WriteFileAtomic fsyncs before the rename. kVolatile is for files rewritten at every
+// container start (bundles, monitor parameters, generated /etc files): after a power loss the
+// containers are gone too, and the sync costs milliseconds on a busy disk.
+enum class Durability { kDurable, kVolatile };
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                       Durability durability = Durability::kDurable);
+// Like WriteFileAtomic(kVolatile), but leaves the file alone when it already holds exactly `data`
+// with mode `mode`.
+Status WriteFileIfChanged(const std::string& path, std::string_view data, mode_t mode = 0644);
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // Removes a file or a directory tree; a missing path is not an error.
 // Does not cross into other mounts (refuses if a mount point is found inside).
