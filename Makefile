@@ -32,7 +32,8 @@ integration-test: build
 
 # Benchmarks, ours and the peers' in one run (bench/*.sh print their method and a table).
 bench: build
-	bench/lifecycle.sh
+	BUILD_DIR=$(abspath $(BUILD)) bench/startup.sh
+	BUILD_DIR=$(abspath $(BUILD)) bench/scale.sh
 	BUILD_DIR=$(abspath $(BUILD)) bench/pull.sh
 
 clean:
