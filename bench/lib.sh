@@ -275,18 +275,21 @@ YML
 # state directory under BENCH_WORK, a random bridge name and /24 subnet, and EXTRA_YAML appended
 # to its config. Exports SPAWNPOINT_STATE_DIR for spawnctl; sets SPAWND_CONFIG, SPAWND_STATE,
 # SPAWND_PID and SPAWND_ID (bench_proc_id). At exit: SIGTERM by PID, then `spawnd decommission` (bridge, firewall, cgroups).
+# bench_start_spawnd [EXTRA-YAML]: spawnd on a temp state dir and its own router port. A caller
+# may set SPAWND_PATH, SPAWND_CPU, SPAWND_MEM, SPAWND_BRIDGE_PREFIX and SPAWND_NET (the /16 its
+# random /24 comes from) to keep apart from other scripts' daemons.
 bench_start_spawnd() {
   local extra=${1:-} i rc
   SPAWND_STATE=$BENCH_WORK/state
   SPAWND_CONFIG=$BENCH_WORK/spawnd.yml
   cat > "$SPAWND_CONFIG" <<YML
-path: bench/spawnpoint/host$$
-cpuShares: 4096
-memory: 4096
+path: ${SPAWND_PATH:-bench/spawnpoint/host$$}
+cpuShares: ${SPAWND_CPU:-4096}
+memory: ${SPAWND_MEM:-4096}
 stateDir: $SPAWND_STATE
 routerListen: 127.0.0.1:0
-bridgeName: spb$(printf '%04x' $((RANDOM % 65536)))
-bridgeSubnet: 10.214.$((RANDOM % 250 + 1)).0/24
+bridgeName: ${SPAWND_BRIDGE_PREFIX:-spb}$(printf '%04x' $((RANDOM % 65536)))
+bridgeSubnet: ${SPAWND_NET:-10.214}.$((RANDOM % 250 + 1)).0/24
 $extra
 YML
   "$SP_BIN/spawnd" run -c "$SPAWND_CONFIG" > "$BENCH_WORK/spawnd.log" 2>&1 &

@@ -272,36 +272,11 @@ make_image() {
   IMAGE=$REG/scale/busybox:1
 }
 
-# Like bench_start_spawnd (lib.sh), with this script's base URI, pool, bridge and subnet.
+# bench_start_spawnd (lib.sh) with this script's base URI, pool, bridge and subnet.
 start_spawnd() {
-  local i rc
-  SPAWND_STATE=$BENCH_WORK/state
-  SPAWND_CONFIG=$BENCH_WORK/spawnd.yml
   OUR_URI=local/spawnpoint/scale$$
-  cat > "$SPAWND_CONFIG" <<YML
-path: $OUR_URI
-cpuShares: 16384
-memory: 16384
-stateDir: $SPAWND_STATE
-routerListen: 127.0.0.1:0
-bridgeName: spc$(printf '%04x' $((RANDOM % 65536)))
-bridgeSubnet: 10.216.$((RANDOM % 250 + 1)).0/24
-insecureRegistries: ["$REG"]
-YML
-  "$SP_BIN/spawnd" run -c "$SPAWND_CONFIG" > "$BENCH_WORK/spawnd.log" 2>&1 &
-  SPAWND_PID=$!
-  SPAWND_ID=$(bench_proc_id "$SPAWND_PID")
-  bench_on_exit 'bench_stop_spawnd'
-  export SPAWNPOINT_STATE_DIR=$SPAWND_STATE
-  for ((i = 0; i < 300; i++)); do
-    rc=0
-    "$SP_BIN/spawnctl" scan > /dev/null 2>&1 || rc=$?
-    [ "$rc" -eq 0 ] && return 0
-    bench_proc_alive "$SPAWND_ID" || break
-    sleep 0.1
-  done
-  cat "$BENCH_WORK/spawnd.log" >&2
-  bench_die "spawnd did not answer spawnctl scan within 30 s (its log is above)"
+  SPAWND_PATH=$OUR_URI SPAWND_CPU=16384 SPAWND_MEM=16384 SPAWND_BRIDGE_PREFIX=spc SPAWND_NET=10.216 \
+    bench_start_spawnd "insecureRegistries: [\"$REG\"]"
 }
 
 write_service_files() {
