@@ -190,12 +190,16 @@ print(rc, "%.1f" % ((t1 - t0) / 1e6))
 '
 
 # bench_time DESC CMD...: like bench_run, and sets BENCH_MS to the command's wall-clock time.
-bench_time() {
-  local desc=$1 log out rc
-  shift
+bench_time() { bench_time_with "$BENCH_TIMER" "$@"; }
+
+# bench_time_with TIMER DESC ARGS...: bench_time with another timer script (python source that
+# gets the log path and ARGS, runs what ARGS say and prints "<exit code> <ms>").
+bench_time_with() {
+  local timer=$1 desc=$2 log out rc
+  shift 2
   BENCH_LOG_SEQ=$((BENCH_LOG_SEQ + 1))
   log=${BENCH_WORK:-/tmp}/.cmd-$BENCH_LOG_SEQ.log
-  out=$("$BENCH_PY" -c "$BENCH_TIMER" "$log" "$@") || bench_die "timer failed for $desc: $out"
+  out=$("$BENCH_PY" -c "$timer" "$log" "$@") || bench_die "timer failed for $desc: $out"
   rc=${out%% *}
   BENCH_MS=${out#* }
   if [ "$rc" -ne 0 ]; then

@@ -317,22 +317,7 @@ print(" ".join([
 '
 
 # time_seq DESC CMD... [--then-- CMD...]: like bench_time (lib.sh) for a sequence; sets BENCH_MS.
-time_seq() {
-  local desc=$1 log out rc
-  shift
-  BENCH_LOG_SEQ=$((BENCH_LOG_SEQ + 1))
-  log=$BENCH_WORK/.cmd-$BENCH_LOG_SEQ.log
-  out=$("$BENCH_PY" -c "$SEQ_TIMER" "$log" "$@") || bench_die "timer failed for $desc: $out"
-  rc=${out%% *}
-  BENCH_MS=${out#* }
-  if [ "$rc" -ne 0 ]; then
-    bench_log "---- $desc failed (exit $rc after $BENCH_MS ms): $*"
-    cat "$log" >&2
-    bench_log "----"
-    exit 1
-  fi
-  rm -f "$log"
-}
+time_seq() { bench_time_with "$SEQ_TIMER" "$@"; }
 
 settle() { sleep "$SETTLE"; }
 

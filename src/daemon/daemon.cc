@@ -460,11 +460,7 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
   } else {
     j["image"] = {{"reference", "host"}};
   }
-  nlohmann::json ports = nlohmann::json::array();
-  for (const PublishedPort& p : host_->PortsOf(v.name)) {
-    ports.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
-  }
-  j["ports"] = ports;
+  j["ports"] = PortMappingsJson(host_->PortsOf(v.name));
   if (v.last_exit) {
     j["lastExit"] = {{"code", v.last_exit->code},
                      {"signal", v.last_exit->signal},
@@ -563,11 +559,7 @@ void Daemon::PublishServiceHeartbeat(const ServiceView& v, int64_t now) {
     }
   }
   nlohmann::json hb = ServiceHeartbeat(host_info_, now, v, usage);
-  nlohmann::json ports = nlohmann::json::array();
-  for (const PublishedPort& p : host_->PortsOf(v.name)) {
-    ports.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
-  }
-  hb["ports"] = ports;
+  hb["ports"] = PortMappingsJson(host_->PortsOf(v.name));
   auto img = host_->ImageOf(v.name);
   hb["image"] = img ? img->reference : "host";
   (void)bus_->Publish(UriToSubject(uris_.ServiceHeartbeat(v.name)), hb.dump());

@@ -58,25 +58,13 @@ std::vector<PublishedPort> ToPublished(const std::vector<PortMapping>& ports) {
   return out;
 }
 
-std::string PortsJson(const std::vector<PublishedPort>& ports) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const PublishedPort& p : ports)
-    j.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
-  return j.dump();
-}
-
+// ports.json: the service's published ports (a corrupt file publishes nothing: it is rewritten at
+// the next deploy).
 std::vector<PublishedPort> ReadPortsFile(const std::string& path) {
-  std::vector<PublishedPort> out;
   auto text = ReadFileCapped(path, 1 << 20);
-  if (!text) return out;
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& e : j) {
-    if (!e.is_object()) continue;
-    PublishedPort p{e.value("hostPort", 0), e.value("containerPort", 0), e.value("protocol", std::string("tcp"))};
-    if (p.host_port > 0 && p.container_port > 0) out.push_back(p);
-  }
-  return out;
+  if (!text) return {};
+  auto ports = PortMappingsFromJson(nlohmann::json::parse(*text, nullptr, false));
+  return ports ? *ports : std::vector<PublishedPort>{};
 }
 
 // Gives a tree to the service's user (lchown: links are not followed).
@@ -97,27 +85,23 @@ Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
 
 // Waits until process `pid` (not our child) has exited; false if `timeout` passed first.
 bool WaitForExit(pid_t pid, Millis timeout) {
+  auto gone = [pid] { return ::kill(pid, 0) != 0 && errno == ESRCH; };
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  int fd = PidfdOpen(pid);
-  for (;;) {
+  int fd = PidfdOpen(pid);  // -1 if it is already gone (or no descriptor): then poll kill(0)
+  bool exited = false;
+  while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     if (fd >= 0) {
       struct pollfd p {fd, POLLIN, 0};
-      int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
-      if (n > 0) break;
+      exited = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30))) > 0;
     } else {
-      if (::kill(pid, 0) != 0 && errno == ESRCH) break;
-      ::usleep(50000);
+      exited = gone();
+      if (!exited) ::usleep(50000);
     }
   }
-  bool exited = ::kill(pid, 0) != 0 && errno == ESRCH;
-  if (fd >= 0) {
-    struct pollfd p {fd, POLLIN, 0};
-    exited = ::poll(&p, 1, 0) > 0;
-    ::close(fd);
-  }
-  return exited;
+  if (fd >= 0) ::close(fd);
+  return exited || gone();
 }
 
 }  // namespace
@@ -260,7 +244,7 @@ Status LinuxHost::ReservePorts(const std::string& name, const ServiceConfig& cfg
   }
   auto resolved = ResolvePorts(wanted, taken);
   if (!resolved) return resolved.error().Annotate("ports");
-  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(ServiceDir(name), kPortsFile), PortsJson(*resolved), 0600));
+  SP_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(ServiceDir(name), kPortsFile), PortMappingsJson(*resolved).dump(), 0600));
   ports_[name] = std::move(*resolved);
   return Status::Ok();
 }

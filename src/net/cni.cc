@@ -75,14 +75,6 @@ Result<Ipv4Subnet> ValidateOptions(const BridgeNetworkOptions& o) {
 
 PluginChain LoopbackChain() { return {kLoopbackIfname, {json{{"type", "loopback"}}}}; }
 
-// CNI conventions: `runtimeConfig.portMappings` entries, passed to plugins declaring the capability.
-json PortMappingsJson(const std::vector<PublishedPort>& ports) {
-  json mappings = json::array();
-  for (const PublishedPort& p : ports)
-    mappings.push_back(
-        {{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
-  return mappings;
-}
 
 // snat: the host's own connections (to 127.0.0.1 or its addresses) and hairpin traffic are masqueraded,
 // so they reach the container; portmap then also sets route_localnet on the bridge for 127.0.0.1.
@@ -261,19 +253,9 @@ json RecordedPortMappings(const Result<json>& record) {
   return (*record)[kPortsKey];
 }
 
-int IntField(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number_integer() ? it->get<int>() : 0;
-}
-
 Result<std::vector<PublishedPort>> PortsFromRecord(const json& record, const std::string& path) {
-  std::vector<PublishedPort> ports;
-  for (const json& m : RecordedPortMappings(record)) {
-    if (!m.is_object()) return Err(Status::Internal("corrupt port mapping in CNI result cache " + path));
-    ports.push_back({IntField(m, "hostPort"), IntField(m, "containerPort"), StringField(m, "protocol")});
-  }
-  Status valid = ValidatePorts(ports, /*require_host_port=*/true);
-  if (!valid.ok()) return Err(Status::Internal("corrupt CNI result cache " + path + ": " + valid.message()));
+  auto ports = PortMappingsFromJson(RecordedPortMappings(record));
+  if (!ports) return Err(Status::Internal("corrupt CNI result cache " + path + ": " + ports.error().message()));
   return ports;
 }
 

@@ -152,4 +152,28 @@ Result<std::vector<PublishedPort>> ResolvePorts(
   return resolved;
 }
 
+nlohmann::json PortMappingsJson(const std::vector<PublishedPort>& ports) {
+  nlohmann::json mappings = nlohmann::json::array();
+  for (const PublishedPort& p : ports)
+    mappings.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
+  return mappings;
+}
+
+Result<std::vector<PublishedPort>> PortMappingsFromJson(const nlohmann::json& mappings) {
+  if (!mappings.is_array()) return Err(Status::InvalidArgument("port mappings: not a list"));
+  auto int_field = [](const nlohmann::json& m, const char* key) {
+    auto it = m.find(key);
+    return it != m.end() && it->is_number_integer() ? it->get<int>() : 0;
+  };
+  std::vector<PublishedPort> ports;
+  for (const nlohmann::json& m : mappings) {
+    if (!m.is_object()) return Err(Status::InvalidArgument("port mappings: an entry is not an object"));
+    auto proto = m.find("protocol");
+    ports.push_back({int_field(m, "hostPort"), int_field(m, "containerPort"),
+                     proto != m.end() && proto->is_string() ? proto->get<std::string>() : ""});
+  }
+  SP_RETURN_IF_ERROR(ValidatePorts(ports, /*require_host_port=*/true));
+  return ports;
+}
+
 }  // namespace sp

@@ -24,6 +24,7 @@
 // All functions are thread-safe (they hold no state); IPv4 only.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
@@ -67,5 +68,12 @@ Status CheckHostPortFree(int port, std::string_view protocol);
 // `wanted` and in taken_by_services). Returns the list in the same order with every host port set.
 Result<std::vector<PublishedPort>> ResolvePorts(
     const std::vector<PublishedPort>& wanted, const std::set<std::pair<int, std::string>>& taken_by_services);
+
+// The JSON form of published ports, [{"hostPort", "containerPort", "protocol"}]: CNI's
+// `runtimeConfig.portMappings` convention, also used in Spawnpoint's own records and replies.
+nlohmann::json PortMappingsJson(const std::vector<PublishedPort>& ports);
+// Reads that form back; InvalidArgument for anything but a list of such objects with every host
+// port set (ValidatePorts with require_host_port).
+Result<std::vector<PublishedPort>> PortMappingsFromJson(const nlohmann::json& mappings);
 
 }  // namespace sp
