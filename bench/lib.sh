@@ -213,11 +213,11 @@ bench_time_with() {
 
 # bench_stats V...: prints "median min max n" (median of an even count: mean of the middle two).
 bench_stats() {
-  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1}
+  printf '%s\n' "$@" | sort -g | awk 'NF {a[++n] = $1}
     END {
-      if (NR == 0) { print "- - - 0"; exit }
-      m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-      printf "%.1f %.1f %.1f %d\n", m, a[1], a[NR], NR
+      if (n == 0) { print "- - - 0"; exit }
+      m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      printf "%.1f %.1f %.1f %d\n", m, a[1], a[n], n
     }'
 }
 

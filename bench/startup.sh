@@ -9,7 +9,9 @@
 # (default 0.2) seconds of pause before each timed step, so the previous step's asynchronous
 # teardown (network namespaces, cgroups, overlay unmounts) lands on nobody's clock; BUILD_DIR;
 # PROFILE=N (default 0): after the table, N more deploys per row of ours, each split into phases
-# (see "Profile" below).
+# (see "Profile" below); PROFILE_ONLY=1 skips the peers and the table and prints only the profile;
+# PEERS=0 leaves podman and docker out (ours and the bare runtimes only: a quicker check while
+# working on our start path; the table's podman/docker rows and ratios then show "-").
 #
 # Setup (everything under one temp directory, removed at exit; every process this script starts
 # is stopped by its PID; nothing touches the machine's own docker, podman or spawnd state):
@@ -76,9 +78,12 @@
 # and exit of spawnctl and of spawnd's descendants during one `spawnctl deploy`, kernel-stamped;
 # the phases are: spawnctl start -> spawn-monitor exec (spawnctl's start, connect and request,
 # then the daemon's work: reservation, state, overlay mount, generated files, CNI), of which the
-# CNI plugins' span; monitor exec -> runtime `create` exec; `create` (its exec to its exit);
-# `create` exit -> the container's first exec (spawn-init; `start`); spawn-init exec -> the
-# program's exec; the program's exec -> spawnctl's exit (the reply and spawnctl's exit).
+# CNI plugins' span; monitor exec -> the runtime's exec (`run --detach`; with crun, the unshare
+# wrapper's first exec); the runtime process (its exec to its exit: it exits once the container
+# is started, which may be just before the container's first exec); runtime exec -> the
+# container's first exec (spawn-init: namespaces, mounts, cgroups); spawn-init exec -> the
+# program's exec; the later of the runtime's exit and the program's exec -> spawnctl's exit (the
+# monitor's readiness report, the daemon's reply, spawnctl's exit).
 # Rounds interleave every row (ours runc, ours crun, runc, crun, podman, docker, then the
 # restarts) so drift hits all alike. Output: one table (median, min, max, runs) with the ratios
 # the issue's targets use, the tool versions and the machine (CPU, cores, memory, kernel, load).
@@ -95,6 +100,9 @@ SETTLE=${SETTLE:-0.2}
 PROFILE=${PROFILE:-0}
 [[ $SETTLE =~ ^[0-9]+(\.[0-9]+)?$ ]] || bench_die "SETTLE must be a number of seconds, got '$SETTLE'"
 [[ $PROFILE =~ ^[0-9]+$ ]] || bench_die "PROFILE must be a non-negative integer, got '$PROFILE'"
+PROFILE_ONLY=${PROFILE_ONLY:-0}
+PEERS=${PEERS:-1}
+if [ "$PROFILE_ONLY" = 1 ] && [ "$PROFILE" -eq 0 ]; then PROFILE=5; fi
 
 bench_require_root
 bench_check_build
@@ -236,12 +244,14 @@ s.bind((0, 1))
 cn = struct.pack("=IIIIHH", 1, 1, 0, 0, 4, 0) + struct.pack("=I", 1)
 s.send(struct.pack("=IHHII", 16 + len(cn), 3, 0, 0, 0) + cn)
 events, parent, stop = [], {}, []
-def reader():
+def reader():  # until stopped and 0.1 s without events (it may lag behind the kernel)
     s.settimeout(0.1)
-    while not stop:
+    while True:
         try:
             d = s.recv(1 << 16)
         except socket.timeout:
+            if stop:
+                break
             continue
         what, _cpu, ts = struct.unpack_from("=IIQ", d, 36)
         if what == 1:
@@ -293,11 +303,11 @@ def exit_of(pid, after):
             return ts
     return None
 mon, _ = first("exec", r"spawn-monitor ", t0)
-cr, crpid = first("exec", r" create ", mon or t1)
-crx = exit_of(crpid, cr or t1) if crpid else None
-init, _ = first("exec", r"^/\.spawnpoint/init ", crx or t1)
+rt, rtpid = first("exec", r" run --detach |^\S*unshare ", mon or t1)
+init, _ = first("exec", r"^/\.spawnpoint/init ", rt or t1)
 prog, _ = first("exec", r"^/bin/sleep ", init or t1)
-marks = dict(monitor=mon, create=cr, create_exit=crx, init=init, program=prog)
+rtx = exit_of(rtpid, rt) if rtpid else None
+marks = dict(monitor=mon, runtime=rt, init=init, program=prog, runtime_exit=rtx)
 missing = [k for k, v in marks.items() if v is None]
 if missing:
     print("skip=" + ",".join(missing))
@@ -308,11 +318,11 @@ ms = lambda a, b: "%.1f" % ((b - a) / 1e6)
 print(" ".join([
     "to_monitor=" + ms(t0, mon),
     "cni=" + (ms(min(cni), max(cni_end)) if cni and cni_end else "0.0"),
-    "monitor_to_create=" + ms(mon, cr),
-    "create=" + ms(cr, crx),
-    "start=" + ms(crx, init),
-    "init_to_program=" + ms(init, prog),
-    "reply=" + ms(prog, t1),
+    "to_runtime=" + ms(mon, rt),
+    "runtime=" + ms(rt, rtx),
+    "to_init=" + ms(rt, init),
+    "to_program=" + ms(init, prog),
+    "reply=" + ms(max(prog, rtx), t1),
     "total=" + ms(t0, t1)]))
 '
 
@@ -622,6 +632,10 @@ verify_rows() {
     [ "$(netns_of "$pid")" = "$host_ns" ] || bench_die "ours ($key): a useHostNet service is not in the host's network namespace"
     bench_run "check stop ($key)" "$SP_BIN/spawnctl" stop -n check
   done
+  if [ "$PEERS" != 1 ]; then
+    bench_log "checked: our network rows get addresses on the bridge, no-network rows none"
+    return 0
+  fi
   bench_run "check podman bridge" "${PODMAN[@]}" run -d --name check --network "$PODMAN_NET" "$IMAGE_NAME" /bin/sleep 1000
   addr=$("${PODMAN[@]}" inspect check | jq -r '.[0].NetworkSettings.Networks[].IPAddress')
   [[ $addr == 10.215.201.* ]] || bench_die "podman: the bridge row's container has address '$addr', expected 10.215.201.x"
@@ -651,114 +665,120 @@ make_bundles
 start_ours runc runc 11
 start_ours crun crun 12
 for v in NET NONET RESTART; do write_deploy "$BENCH_WORK/deploy-$v.yaml" "$v"; done
-bench_setup_podman "$REG"
-bench_podman_import "$ROOTFS" "$IMAGE_NAME"
-PODMAN_NET=spbstart$HEX
-# podman 4.3 has no --interface-name: it would pick the next free podmanN, which another private
-# podman may pick too. The network's file is renamed to our interface before first use.
-bench_run "podman network create" "${PODMAN[@]}" network create --driver bridge --disable-dns \
-  --subnet 10.215.201.0/24 "$PODMAN_NET"
-net_file=$BENCH_WORK/podman/net/$PODMAN_NET.json
-[ -f "$net_file" ] || bench_die "podman network create wrote no $net_file"
-if ! jq --arg ifname "spbp$HEX" '.network_interface = $ifname' "$net_file" > "$net_file.new"; then
-  bench_die "could not set the interface name in $net_file"
-fi
-mv "$net_file.new" "$net_file"
-# shellcheck disable=SC2016  # expanded at exit, by eval
-bench_on_exit '"${PODMAN[@]}" rm -f -a -t 0 > /dev/null 2>&1; "${PODMAN[@]}" network rm -f "$PODMAN_NET" > /dev/null 2>&1'
-bench_start_dockerd 10.215.200.1/24
-bench_docker_import "$ROOTFS" "$IMAGE_NAME"
-verify_rows
+if [ "$PROFILE_ONLY" != 1 ]; then
+  if [ "$PEERS" = 1 ]; then
+    bench_setup_podman "$REG"
+    bench_podman_import "$ROOTFS" "$IMAGE_NAME"
+    PODMAN_NET=spbstart$HEX
+    # podman 4.3 has no --interface-name: it would pick the next free podmanN, which another private
+    # podman may pick too. The network's file is renamed to our interface before first use.
+    bench_run "podman network create" "${PODMAN[@]}" network create --driver bridge --disable-dns \
+      --subnet 10.215.201.0/24 "$PODMAN_NET"
+    net_file=$BENCH_WORK/podman/net/$PODMAN_NET.json
+    [ -f "$net_file" ] || bench_die "podman network create wrote no $net_file"
+    if ! jq --arg ifname "spbp$HEX" '.network_interface = $ifname' "$net_file" > "$net_file.new"; then
+      bench_die "could not set the interface name in $net_file"
+    fi
+    mv "$net_file.new" "$net_file"
+    # shellcheck disable=SC2016  # expanded at exit, by eval
+    bench_on_exit '"${PODMAN[@]}" rm -f -a -t 0 > /dev/null 2>&1; "${PODMAN[@]}" network rm -f "$PODMAN_NET" > /dev/null 2>&1'
+    bench_start_dockerd 10.215.200.1/24
+    bench_docker_import "$ROOTFS" "$IMAGE_NAME"
+  fi  # PEERS
+  verify_rows
 
-ROWS=(ours-runc-none ours-crun-none runc-none crun-none podman-none docker-none
-  ours-runc-net ours-crun-net podman-net docker-net
-  restart-ours restart-podman restart-docker rec-ours rec-podman rec-docker)
-declare -A V
-for r in "${ROWS[@]}"; do V[$r]=""; done
-record() { [ "$ROUND" -gt "$WARMUP" ] && V[$1]+="$2 "; return 0; }
+  ROWS=(ours-runc-none ours-crun-none runc-none crun-none podman-none docker-none
+    ours-runc-net ours-crun-net podman-net docker-net
+    restart-ours restart-podman restart-docker rec-ours rec-podman rec-docker)
+  declare -A V
+  for r in "${ROWS[@]}"; do V[$r]=""; done
+  record() { [ "$ROUND" -gt "$WARMUP" ] && V[$1]+="$2 "; return 0; }
 
-for ((ROUND = 1; ROUND <= WARMUP + RUNS; ROUND++)); do
-  n=$ROUND
-  ours_cold runc NONET "csr$n" && record ours-runc-none "$BENCH_MS"
-  ours_cold runc NET "csrn$n" && record ours-runc-net "$BENCH_MS"
-  ours_cold crun NONET "csc$n" && record ours-crun-none "$BENCH_MS"
-  ours_cold crun NET "cscn$n" && record ours-crun-net "$BENCH_MS"
-  bare_cold runc "spb-runc-$$-$n" && record runc-none "$BENCH_MS"
-  bare_cold crun "spb-crun-$$-$n" && record crun-none "$BENCH_MS"
-  engine_cold podman none "cs$n" && record podman-none "$BENCH_MS"
-  engine_cold podman "$PODMAN_NET" "csn$n" && record podman-net "$BENCH_MS"
-  engine_cold docker none "cs$n" && record docker-none "$BENCH_MS"
-  engine_cold docker bridge "csn$n" && record docker-net "$BENCH_MS"
-  for s in ours podman docker; do
-    restart_once "$s" "rs$n" || continue
-    record "restart-$s" "$RESTART_MS"
-    record "rec-$s" "$RESTART_REC_MS"
+  for ((ROUND = 1; ROUND <= WARMUP + RUNS; ROUND++)); do
+    n=$ROUND
+    ours_cold runc NONET "csr$n" && record ours-runc-none "$BENCH_MS"
+    ours_cold runc NET "csrn$n" && record ours-runc-net "$BENCH_MS"
+    ours_cold crun NONET "csc$n" && record ours-crun-none "$BENCH_MS"
+    ours_cold crun NET "cscn$n" && record ours-crun-net "$BENCH_MS"
+    bare_cold runc "spb-runc-$$-$n" && record runc-none "$BENCH_MS"
+    bare_cold crun "spb-crun-$$-$n" && record crun-none "$BENCH_MS"
+    if [ "$PEERS" = 1 ]; then
+      engine_cold podman none "cs$n" && record podman-none "$BENCH_MS"
+      engine_cold podman "$PODMAN_NET" "csn$n" && record podman-net "$BENCH_MS"
+      engine_cold docker none "cs$n" && record docker-none "$BENCH_MS"
+      engine_cold docker bridge "csn$n" && record docker-net "$BENCH_MS"
+    fi
+    for s in ours $([ "$PEERS" = 1 ] && echo podman docker); do
+      restart_once "$s" "rs$n" || continue
+      record "restart-$s" "$RESTART_MS"
+      record "rec-$s" "$RESTART_REC_MS"
+    done
+    if [ "$ROUND" -le "$WARMUP" ]; then
+      bench_log "warm-up round $ROUND done (not counted)"
+    else
+      bench_log "round $((ROUND - WARMUP))/$RUNS done"
+    fi
   done
-  if [ "$ROUND" -le "$WARMUP" ]; then
-    bench_log "warm-up round $ROUND done (not counted)"
-  else
-    bench_log "round $((ROUND - WARMUP))/$RUNS done"
-  fi
-done
 
-# ---- report ----------------------------------------------------------------------------------
+  # ---- report ----------------------------------------------------------------------------------
 
-declare -A MED
-row() {  # row KEY LABEL
-  local med min max n
-  # shellcheck disable=SC2086  # the values are space-separated numbers
-  read -r med min max n <<< "$(bench_stats ${V[$1]})"
-  MED[$1]=$med
-  printf '  %-52s %9s %9s %9s %5s\n' "$2" "$med" "$min" "$max" "$n"
-}
-ratio() {  # ratio LABEL NUM_KEY DEN_KEY
-  printf '  %-52s %8s\n' "$1" "$(awk -v a="${MED[$2]}" -v b="${MED[$3]}" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')"
-}
-echo
-echo "container start (cached busybox image) and restart after a crash; medians of $RUNS runs, ms"
-bench_machine_info
-printf 'versions: spawnd %s; runc %s; crun %s; podman %s (runc, cgroupfs, overlay); docker %s (overlay2, cgroupfs)\n' \
-  "$(git -C "$here/.." rev-parse --short HEAD 2> /dev/null || echo '?')" "$(runc --version | awk 'NR == 1 {print $3}')" \
-  "$(crun --version | awk 'NR == 1 {print $3}')" "$(podman --version | awk '{print $3}')" \
-  "$("${DOCKER[@]}" version --format '{{.Server.Version}}' 2> /dev/null || echo '?')"
-printf 'image: busybox %s (static) + applet symlinks, %s KiB, one layer\n' "$(/bin/busybox | awk 'NR == 1 {print $2}')" "$IMAGE_BYTES"
-echo
-printf '  %-52s %9s %9s %9s %5s\n' row "median" "min" "max" runs
-echo "1. cold start, command -> process running, no network"
-row ours-runc-none "ours: spawnctl deploy (runc, useHostNet)"
-row ours-crun-none "ours: spawnctl deploy (crun, useHostNet)"
-row runc-none "runc run -d (bare; overlay mount, empty netns)"
-row crun-none "crun run -d (bare; overlay mount, empty netns)"
-row podman-none "podman run -d --network none"
-row docker-none "docker run -d --network none"
-echo "1. cold start, with network"
-row ours-runc-net "ours: spawnctl deploy (runc, CNI bridge)"
-row ours-crun-net "ours: spawnctl deploy (crun, CNI bridge)"
-row podman-net "podman run -d (netavark bridge)"
-row docker-net "docker run -d --network bridge"
-echo "2. restart after kill -9: old process exit -> new process exec (kernel)"
-row restart-ours "ours (autoRestart, first restart)"
-row restart-podman "podman --restart=always"
-row restart-docker "docker --restart=always (100 ms backoff built in)"
-echo "2. restart, as each daemon records it: kill(2) -> inspect startedAt"
-row rec-ours "ours (startedAt in ms)"
-row rec-podman "podman"
-row rec-docker "docker"
-echo
-echo "ratios of medians (same run)"
-ratio "ours runc / bare runc (no network)" ours-runc-none runc-none
-ratio "ours crun / bare crun (no network)" ours-crun-none crun-none
-ratio "podman / ours runc (no network)" podman-none ours-runc-none
-ratio "docker / ours runc (no network)" docker-none ours-runc-none
-ratio "podman / ours runc (network)" podman-net ours-runc-net
-ratio "docker / ours runc (network)" docker-net ours-runc-net
-ratio "restart: podman / ours" restart-podman restart-ours
-ratio "restart: docker / ours" restart-docker restart-ours
+  declare -A MED
+  row() {  # row KEY LABEL
+    local med min max n
+    # shellcheck disable=SC2086  # the values are space-separated numbers
+    read -r med min max n <<< "$(bench_stats ${V[$1]})"
+    MED[$1]=$med
+    printf '  %-52s %9s %9s %9s %5s\n' "$2" "$med" "$min" "$max" "$n"
+  }
+  ratio() {  # ratio LABEL NUM_KEY DEN_KEY
+    printf '  %-52s %8s\n' "$1" "$(awk -v a="${MED[$2]}" -v b="${MED[$3]}" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')"
+  }
+  echo
+  echo "container start (cached busybox image) and restart after a crash; medians of $RUNS runs, ms"
+  bench_machine_info
+  printf 'versions: spawnd %s; runc %s; crun %s; podman %s (runc, cgroupfs, overlay); docker %s (overlay2, cgroupfs)\n' \
+    "$(git -C "$here/.." rev-parse --short HEAD 2> /dev/null || echo '?')" "$(runc --version | awk 'NR == 1 {print $3}')" \
+    "$(crun --version | awk 'NR == 1 {print $3}')" "$(podman --version | awk '{print $3}')" \
+    "$([ "$PEERS" = 1 ] && "${DOCKER[@]}" version --format '{{.Server.Version}}' 2> /dev/null || echo '?')"
+  printf 'image: busybox %s (static) + applet symlinks, %s KiB, one layer\n' "$(/bin/busybox | awk 'NR == 1 {print $2}')" "$IMAGE_BYTES"
+  echo
+  printf '  %-52s %9s %9s %9s %5s\n' row "median" "min" "max" runs
+  echo "1. cold start, command -> process running, no network"
+  row ours-runc-none "ours: spawnctl deploy (runc, useHostNet)"
+  row ours-crun-none "ours: spawnctl deploy (crun, useHostNet)"
+  row runc-none "runc run -d (bare; overlay mount, empty netns)"
+  row crun-none "crun run -d (bare; overlay mount, empty netns)"
+  row podman-none "podman run -d --network none"
+  row docker-none "docker run -d --network none"
+  echo "1. cold start, with network"
+  row ours-runc-net "ours: spawnctl deploy (runc, CNI bridge)"
+  row ours-crun-net "ours: spawnctl deploy (crun, CNI bridge)"
+  row podman-net "podman run -d (netavark bridge)"
+  row docker-net "docker run -d --network bridge"
+  echo "2. restart after kill -9: old process exit -> new process exec (kernel)"
+  row restart-ours "ours (autoRestart, first restart)"
+  row restart-podman "podman --restart=always"
+  row restart-docker "docker --restart=always (100 ms backoff built in)"
+  echo "2. restart, as each daemon records it: kill(2) -> inspect startedAt"
+  row rec-ours "ours (startedAt in ms)"
+  row rec-podman "podman"
+  row rec-docker "docker"
+  echo
+  echo "ratios of medians (same run)"
+  ratio "ours runc / bare runc (no network)" ours-runc-none runc-none
+  ratio "ours crun / bare crun (no network)" ours-crun-none crun-none
+  ratio "podman / ours runc (no network)" podman-none ours-runc-none
+  ratio "docker / ours runc (no network)" docker-none ours-runc-none
+  ratio "podman / ours runc (network)" podman-net ours-runc-net
+  ratio "docker / ours runc (network)" docker-net ours-runc-net
+  ratio "restart: podman / ours" restart-podman restart-ours
+  ratio "restart: docker / ours" restart-docker restart-ours
+fi  # PROFILE_ONLY
 
 # ---- profile of our deploy ------------------------------------------------------------------
 
 if [ "$PROFILE" -gt 0 ]; then
-  PHASES=(to_monitor cni monitor_to_create create start init_to_program reply total)
+  PHASES=(to_monitor cni to_runtime runtime to_init to_program reply total)
   echo
   echo "profile of spawnctl deploy, ms (medians of $PROFILE; kernel process events)"
   printf '  %-22s' phase
@@ -775,6 +795,7 @@ if [ "$PROFILE" -gt 0 ]; then
           -c "$BENCH_WORK/deploy-$net.yaml" -n "pf$i" -t 0s) || bench_die "profile of spawnctl deploy failed: $out"
         bench_run "spawnctl stop pf$i" "$SP_BIN/spawnctl" stop -n "pf$i"
         if [[ $out == skip=* ]]; then
+          [ "$PROFILE_ONLY" = 1 ] && bench_log "profile run $i: missing ${out#skip=}"
           skipped=$((skipped + 1))
           continue
         fi

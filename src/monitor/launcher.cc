@@ -1,9 +1,10 @@
-// Double-fork launch of spawn-monitor and the readiness handshake.
+// Launch of spawn-monitor (posix_spawn; the monitor detaches itself) and the readiness handshake.
 #include "monitor/launcher.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,9 +22,11 @@ extern char** environ;
 namespace sp {
 namespace {
 
-constexpr int kReadyFd = 3;  // where the monitor finds the readiness pipe
+constexpr int kReadyFd = 3;   // where the monitor finds the readiness pipe
+constexpr int kDetachFd = 4;  // where it writes the detached monitor's pid
 
-// Everything execve needs, built before fork so the children only make async-signal-safe calls.
+// Everything posix_spawn needs: the argv and the caller's environment with the two descriptor
+// variables set to the fixed numbers above.
 struct ExecImage {
   std::string path;
   std::vector<std::string> args, env;
@@ -31,10 +34,13 @@ struct ExecImage {
 
   ExecImage(std::string binary, std::string params) : path(std::move(binary)) {
     args = {path, std::move(params)};
-    std::string prefix = std::string(kMonitorReadyFdEnv) + "=";
+    std::string ready = std::string(kMonitorReadyFdEnv) + "=";
+    std::string detach = std::string(kMonitorDetachFdEnv) + "=";
     for (char** e = environ; e && *e; ++e)
-      if (std::strncmp(*e, prefix.c_str(), prefix.size()) != 0) env.emplace_back(*e);
-    env.push_back(prefix + std::to_string(kReadyFd));
+      if (std::strncmp(*e, ready.c_str(), ready.size()) != 0 && std::strncmp(*e, detach.c_str(), detach.size()) != 0)
+        env.emplace_back(*e);
+    env.push_back(ready + std::to_string(kReadyFd));
+    env.push_back(detach + std::to_string(kDetachFd));
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     for (auto& e : env) envp.push_back(e.data());
@@ -42,36 +48,50 @@ struct ExecImage {
   }
 };
 
-// In the grandchild: readiness pipe at fd 3, /dev/null as stdio, default signals, exec.
-[[noreturn]] void ExecMonitor(int ready_w, const ExecImage& image) {
-  sigset_t none;
+// posix_spawn (a vfork-style clone: no copy of this large process's page tables) of the monitor
+// with the readiness pipe at fd 3, the detach pipe at fd 4, /dev/null as stdio, "/" as working
+// directory, default signal dispositions and an empty signal mask. The pipes' other descriptors are
+// close-on-exec, so the monitor inherits nothing else of ours.
+Result<pid_t> SpawnMonitor(const ExecImage& image, int ready_w, int detach_w) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  // dup2 onto the same number would keep close-on-exec: the pipes are created above 4 (see below).
+  posix_spawn_file_actions_adddup2(&fa, ready_w, kReadyFd);
+  posix_spawn_file_actions_adddup2(&fa, detach_w, kDetachFd);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  posix_spawn_file_actions_addchdir_np(&fa, "/");
+  sigset_t none, all;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
-  if (ready_w == kReadyFd) {
-    ::fcntl(kReadyFd, F_SETFD, 0);
-  } else if (::dup2(ready_w, kReadyFd) != kReadyFd) {
-    ::_exit(126);
-  }
-  int null = ::open("/dev/null", O_RDWR);
-  if (null < 0) ::_exit(126);
-  for (int fd = 0; fd <= 2; ++fd)
-    if (null != fd) ::dup2(null, fd);
-  if (null > kReadyFd) ::close(null);
-  if (::chdir("/") != 0) ::_exit(126);
-  ::execve(image.path.c_str(), image.argv.data(), image.envp.data());
-  ::_exit(127);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, image.path.c_str(), &fa, &attr, image.argv.data(), image.envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Err(Status::FromErrno("start " + image.path, rc));
+  return pid;
 }
 
-// In the intermediate child: a new session, fork the monitor, report its pid, exit.
-[[noreturn]] void ForkMonitor(int ready_w, int pid_w, const ExecImage& image) {
-  ::setsid();
-  pid_t pid = ::fork();
-  if (pid == 0) ExecMonitor(ready_w, image);
-  if (pid > 0) (void)!::write(pid_w, &pid, sizeof pid);
-  ::_exit(pid > 0 ? 0 : 1);
+// A pipe whose both ends are above the descriptors the monitor gets (so dup2 always copies and
+// clears close-on-exec), close-on-exec in this process.
+bool HighPipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i] > kDetachFd) continue;
+    int high = ::fcntl(fds[i], F_DUPFD_CLOEXEC, kDetachFd + 1);
+    ::close(fds[i]);
+    fds[i] = high;
+  }
+  if (fds[0] >= 0 && fds[1] >= 0) return true;
+  if (fds[0] >= 0) ::close(fds[0]);
+  if (fds[1] >= 0) ::close(fds[1]);
+  return false;
 }
 
 // Reads until '\n', end of file or the deadline. Returns false on timeout.
@@ -123,30 +143,32 @@ Result<LaunchResult> LaunchMonitor(const std::string& monitor_binary, const std:
   ExecImage image(monitor_binary, real);
 
   int ready[2], pidp[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return Err(Status::FromErrno("pipe", errno));
-  if (::pipe2(pidp, O_CLOEXEC) != 0) {
+  if (!HighPipe(ready)) return Err(Status::FromErrno("pipe", errno));
+  if (!HighPipe(pidp)) {
     int e = errno;
     ::close(ready[0]);
     ::close(ready[1]);
     return Err(Status::FromErrno("pipe", e));
   }
-  pid_t child = ::fork();
-  if (child == 0) ForkMonitor(ready[1], pidp[1], image);
-  int fork_errno = errno;
+  // The spawned process forks the real monitor into a session of its own, writes that pid on the
+  // detach pipe and exits at once; we reap it here, so the monitor is nobody's child but init's.
+  auto child = SpawnMonitor(image, ready[1], pidp[1]);
   ::close(ready[1]);
   ::close(pidp[1]);
   pid_t monitor_pid = 0;
-  if (child > 0) {
-    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  if (child) {
     if (::read(pidp[0], &monitor_pid, sizeof monitor_pid) != static_cast<ssize_t>(sizeof monitor_pid))
       monitor_pid = 0;
+    while (::waitpid(*child, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
   ::close(pidp[0]);
   if (monitor_pid <= 0) {
     ::close(ready[0]);
-    return Err(child < 0 ? Status::FromErrno("fork", fork_errno)
-                         : Status::Internal("could not fork spawn-monitor"));
+    if (!child) return Err(child.error());
+    std::string dir = std::string(real).substr(0, std::string(real).rfind('/'));
+    return Err(Status::Unavailable("spawn-monitor (pid " + std::to_string(*child) +
+                                   ") exited before detaching; see " + dir + "/monitor.log"));
   }
   std::string line;
   bool complete = ReadLine(ready[0], deadline, line);

@@ -1,11 +1,12 @@
 // Starting a spawn-monitor from spawnd.
 //
-// LaunchMonitor double-forks (with setsid in between) so the monitor is not a child of the caller
-// and outlives it, hands the monitor a readiness pipe as its only inherited descriptor (besides
-// /dev/null as stdio), and waits, up to a deadline, for the line the monitor writes once the
-// container started. It writes no file itself: the params file must already exist (see
-// WriteMonitorParams). Safe to call from a multi-threaded process: between fork and exec only
-// async-signal-safe calls are made. Thread-safe.
+// LaunchMonitor starts the monitor with posix_spawn and lets it detach itself (a new session and a
+// fork, see monitor.h), so the monitor is not a child of the caller and outlives it; it hands the
+// monitor a readiness pipe as its only inherited descriptor (besides the detach pipe and /dev/null
+// as stdio), and waits, up to a deadline, for the line the monitor writes once the container
+// started. It writes no file itself: the params file must already exist (see WriteMonitorParams).
+// Safe to call from a multi-threaded process (posix_spawn runs nothing of ours in the child).
+// Thread-safe.
 #pragma once
 
 #include <sys/types.h>

@@ -54,8 +54,8 @@ std::string DirName(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-int ReadyFdFromEnv() {
-  const char* v = ::getenv(kMonitorReadyFdEnv);
+int FdFromEnv(const char* name) {
+  const char* v = ::getenv(name);
   if (!v) return -1;
   char* end = nullptr;
   long fd = std::strtol(v, &end, 10);
@@ -359,11 +359,27 @@ int SetUpAndRun(const std::string& params_path, int ready_fd) {
   return m.Run();
 }
 
+// See "Detaching" in monitor.h. Returns false in the parent (which must exit) or on failure.
+bool Detach(int detach_fd) {
+  if (::setsid() < 0) return false;
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) {
+    (void)!::write(detach_fd, &pid, sizeof pid);
+    return false;
+  }
+  ::close(detach_fd);
+  return true;
+}
+
 }  // namespace
 
 int RunMonitor(const std::string& params_path) {
-  int ready_fd = ReadyFdFromEnv();
-  ::unsetenv(kMonitorReadyFdEnv);  // the runtime and the container must not see it
+  int ready_fd = FdFromEnv(kMonitorReadyFdEnv);
+  int detach_fd = FdFromEnv(kMonitorDetachFdEnv);
+  ::unsetenv(kMonitorReadyFdEnv);  // the runtime and the container must not see them
+  ::unsetenv(kMonitorDetachFdEnv);
+  if (detach_fd >= 0 && !Detach(detach_fd)) ::_exit(0);  // the launcher reaps us; no pid: it reports
   CloseFdsExcept(ready_fd);
   if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
   Status s = RedirectStdio(JoinPath(DirName(params_path), "monitor.log"));

@@ -12,6 +12,12 @@
 // launcher passes a pipe), the monitor writes one line to it once the container started,
 // "ok <container host pid>\n", or "error <message>\n", and closes it.
 //
+// Detaching: when SPAWN_MONITOR_DETACH_FD names an open descriptor, the process first starts a new
+// session and forks; the parent writes the child's pid (a raw pid_t) to that descriptor and exits
+// 0, and the child carries on as the monitor. The launcher reaps the parent, so the monitor is not
+// the launcher's child and outlives it. Forking here, in this small static process, costs a
+// fraction of a fork of spawnd.
+//
 // Signals: SIGHUP, SIGPIPE and SIGINT are ignored; SIGTERM is forwarded to the container's init.
 // The monitor writes its pid to <dir of the params file>/monitor.pid and its own diagnostics to
 // <dir of the params file>/monitor.log.
@@ -25,6 +31,7 @@
 namespace sp {
 
 inline constexpr const char* kMonitorReadyFdEnv = "SPAWN_MONITOR_READY_FD";
+inline constexpr const char* kMonitorDetachFdEnv = "SPAWN_MONITOR_DETACH_FD";
 
 // Runs the monitor for the parameters in `params_path`; returns the process exit status.
 int RunMonitor(const std::string& params_path);
