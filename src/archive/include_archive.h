@@ -44,7 +44,8 @@ struct ArchiveLimits {
 // unreadable path, a file that is not a regular file, a directory that is not a directory, a
 // socket/FIFO/device inside a directory, a symlink whose target is absolute or leaves the
 // destination, two entries with the same base name (both are named), and any limit exceeded
-// (the size and the limit are stated).
+// (the size and the limit are stated). With no files and no directories the result is empty (zero
+// bytes), which the daemon does not unpack at all.
 Result<std::string> PackIncludes(const std::vector<std::string>& files, const std::vector<std::string>& dirs,
                                  const std::string& base_dir, const ArchiveLimits& limits = {});
 

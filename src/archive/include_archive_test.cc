@@ -198,6 +198,7 @@ TEST_F(ArchiveTest, EmptyArchivesUnpackNothing) {
   EXPECT_TRUE(UnpackIncludes(BuildTar({}), dest_).ok());
   auto packed = PackIncludes({}, {}, root_);
   ASSERT_TRUE(packed);
+  EXPECT_EQ(*packed, "");  // nothing travels, nothing is unpacked
   EXPECT_TRUE(UnpackIncludes(*packed, dest_).ok());
   EXPECT_EQ(Snapshot(root_), before);
   EXPECT_EQ(*ListDir(parent_), std::vector<std::string>{"dest"});

@@ -289,6 +289,7 @@ Result<std::string> Packer::Finish() {
 
 Result<std::string> PackIncludes(const std::vector<std::string>& files, const std::vector<std::string>& dirs,
                                  const std::string& base_dir, const ArchiveLimits& limits) {
+  if (files.empty() && dirs.empty()) return std::string();  // nothing to carry (nor to unpack)
   SP_ASSIGN_OR_RETURN(auto sources, ResolveSources(files, dirs, base_dir));
   Packer packer(limits);
   SP_RETURN_IF_ERROR(packer.Open());

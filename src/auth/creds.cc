@@ -48,6 +48,19 @@ Result<std::string> Block(const std::vector<std::string_view>& lines, std::strin
   return Err(Status::InvalidArgument("creds: no \"" + begin + "\" block"));
 }
 
+// The user key pair of the seed block in `lines`; errors name the path, never the seed.
+Result<KeyPair> UserKey(const std::vector<std::string_view>& lines, const std::string& path) {
+  auto seed = Block(lines, "USER NKEY SEED");
+  if (!seed) return Err(seed.error().Annotate(path));
+  auto key = KeyPair::FromSeed(*seed);
+  sodium_memzero(seed->data(), seed->size());
+  if (!key) return Err(key.error().Annotate(path));
+  if (key->type() != KeyType::kUser)
+    return Err(Status::InvalidArgument(path + ": the seed is an " + std::string(KeyTypeName(key->type())) +
+                                       " seed, expected a user seed (SU...)"));
+  return key;
+}
+
 }  // namespace
 
 std::string FormatCreds(std::string_view jwt, std::string_view seed) {
@@ -115,16 +128,20 @@ Status WriteSeedFile(const std::string& path, const KeyPair& key) {
 
 Result<KeyPair> ReadSeedFile(const std::string& path) {
   SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, kMaxCredsSize));
-  auto seed = Block(SplitLines(text), "USER NKEY SEED");
+  auto key = UserKey(SplitLines(text), path);
   sodium_memzero(text.data(), text.size());
-  if (!seed) return Err(seed.error().Annotate(path));
-  auto key = KeyPair::FromSeed(*seed);
-  sodium_memzero(seed->data(), seed->size());
-  if (!key) return Err(key.error().Annotate(path));
-  if (key->type() != KeyType::kUser)
-    return Err(Status::InvalidArgument(path + ": the seed is an " + std::string(KeyTypeName(key->type())) +
-                                       " seed, expected a user seed (SU...)"));
   return key;
+}
+
+Result<ClientCreds> ReadClientCreds(const std::string& path) {
+  SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, kMaxCredsSize));
+  auto lines = SplitLines(text);
+  auto jwt = Block(lines, "NATS USER JWT");
+  auto key = UserKey(lines, path);
+  sodium_memzero(text.data(), text.size());
+  if (!jwt) return Err(jwt.error().Annotate(path));
+  if (!key) return Err(key.error());
+  return ClientCreds{std::move(*jwt), std::move(*key)};
 }
 
 }  // namespace sp

@@ -42,6 +42,15 @@ Result<Creds> ParseCreds(std::string_view text);
 // Reads and parses a .creds file (at most 1 MiB); errors name the path.
 Result<Creds> ReadCredsFile(const std::string& path);
 
+// What a client needs to connect: the JWT as text and the key pair that signs the server's nonce.
+struct ClientCreds {
+  std::string jwt;
+  KeyPair key;
+};
+// Reads a .creds file for connecting: the user seed is checked, the JWT is not (the router verifies
+// it, and says why it refuses an expired or revoked one). Errors name the path, never the seed.
+Result<ClientCreds> ReadClientCreds(const std::string& path);
+
 // Writes FormatCreds(jwt, seed) to `path`, 0600, atomically.
 Status WriteCredsFile(const std::string& path, std::string_view jwt, std::string_view seed);
 

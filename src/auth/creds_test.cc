@@ -165,5 +165,30 @@ TEST_F(CredsFileTest, SeedFilesRefuseNonUserKeysAndDamage) {
   EXPECT_EQ(ReadSeedFile(JoinPath(dir_, "missing")).error().code(), Code::kNotFound);
 }
 
+TEST_F(CredsFileTest, ClientCredsKeepTheJwtTextAndSignWithTheUserKey) {
+  User u;
+  std::string jwt = *UserJwt(u.account, u.user.PublicKey(), "old", {}, 1000);  // expired: the router judges
+  std::string path = JoinPath(dir_, "client.creds");
+  ASSERT_TRUE(WriteCredsFile(path, jwt, u.user.Seed()).ok());
+  auto creds = ReadClientCreds(path);
+  ASSERT_TRUE(creds) << creds.error().ToString();
+  EXPECT_EQ(creds->jwt, jwt);
+  EXPECT_EQ(creds->key.PublicKey(), u.user.PublicKey());
+  EXPECT_EQ(creds->key.Sign("nonce"), u.user.Sign("nonce"));
+
+  ASSERT_TRUE(WriteSeedFile(path, u.user).ok());  // no JWT: not enough to connect
+  auto seed_only = ReadClientCreds(path);
+  ASSERT_FALSE(seed_only);
+  EXPECT_EQ(seed_only.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(seed_only.error().message().find("NATS USER JWT"), std::string::npos);
+  const std::string account_seed = u.account.Seed();
+  ASSERT_TRUE(WriteFileAtomic(path, FormatCreds(jwt, account_seed), 0600).ok());
+  auto account = ReadClientCreds(path);
+  ASSERT_FALSE(account);
+  EXPECT_NE(account.error().message().find(path), std::string::npos);
+  EXPECT_EQ(account.error().message().find(account_seed), std::string::npos);
+  EXPECT_EQ(ReadClientCreds(JoinPath(dir_, "missing")).error().code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace sp

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/creds.h"
 #include "util/duration.h"
 #include "util/status.h"
 
@@ -138,6 +139,7 @@ class Bus {
   // A fresh subject under this connection's inbox prefix.
   std::string NewInbox() const;
 
+  std::unique_ptr<ClientCreds> creds_;  // before nc_: the connection's callbacks use it
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   std::string inbox_prefix_ = "_INBOX";

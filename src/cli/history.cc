@@ -1,6 +1,11 @@
 // Deploy history file handling (see history.h).
 #include "cli/history.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -9,7 +14,8 @@
 
 namespace sp::cli {
 namespace {
-constexpr size_t kMaxEntries = 500;
+constexpr size_t kMaxEntries = 500;           // kept when the file is compacted
+constexpr size_t kCompactBytes = 256u << 10;  // size past which it is
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -27,17 +33,33 @@ std::string HistoryPath() {
   return JoinPath(home && *home ? home : "/root", ".spawnpoint_history");
 }
 
+// Appends one line (O_APPEND: concurrent deploys do not lose each other's lines, and nothing is
+// fsync'd: the history is a convenience). Past kCompactBytes the file is rewritten with its most
+// recent kMaxEntries lines, so a deploy usually costs one small write, not a rewrite of the file.
 Status AppendHistory(const std::string& path, const std::string& dir, const std::vector<std::string>& argv) {
-  std::vector<std::string> lines;
-  if (PathExists(path)) {
-    SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, 16 << 20));
-    lines = Lines(text);
+  std::string line = nlohmann::json{{"dir", dir}, {"argv", argv}}.dump() + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FromErrno("open " + path, errno);
+  Status written = Status::Ok();
+  for (size_t done = 0; done < line.size();) {
+    ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      written = Status::FromErrno("write", n < 0 ? errno : EIO);
+      break;
+    }
+    done += static_cast<size_t>(n);
   }
-  lines.push_back(nlohmann::json{{"dir", dir}, {"argv", argv}}.dump());
+  struct stat st {};
+  bool large = ::fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(kCompactBytes);
+  ::close(fd);
+  if (!written.ok() || !large) return written.Annotate(path);
+  SP_ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, 16 << 20));
+  std::vector<std::string> lines = Lines(text);
   size_t start = lines.size() > kMaxEntries ? lines.size() - kMaxEntries : 0;
   std::string out;
   for (size_t i = start; i < lines.size(); ++i) out += lines[i] + "\n";
-  return WriteFileAtomic(path, out, 0600);
+  return WriteFileAtomic(path, out, 0600, Durability::kVolatile);
 }
 
 Result<std::optional<std::vector<std::string>>> LastDeployIn(const std::string& path, const std::string& dir) {

@@ -1,6 +1,7 @@
 // Deploy history for `spawnctl deploy-last`: one JSON line per deploy
 // ({"dir": working directory, "argv": [...]}) in SPAWNCTL_HISTORY_FILE or
-// ~/.spawnpoint_history. The file is capped to its most recent 500 entries.
+// ~/.spawnpoint_history. Each deploy appends a line; once the file passes 256 KiB it is cut back to
+// its most recent 500 entries.
 #pragma once
 
 #include <optional>

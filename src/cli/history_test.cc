@@ -1,6 +1,7 @@
 #include "cli/history.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,10 +34,19 @@ TEST(History, CapsEntriesAndSkipsCorruptLines) {
   std::string path = dir + "/hist";
   ASSERT_TRUE(WriteFileAtomic(path, "garbage\n{\"dir\":\"/a\",\"argv\":7}\n").ok());
   EXPECT_FALSE(LastDeployIn(path, "/a")->has_value());
-  for (int i = 0; i < 600; ++i) ASSERT_TRUE(AppendHistory(path, "/d", {"deploy", std::to_string(i)}).ok());
+  // ~100-byte lines: 256 KiB is passed after about 2,600 of them, and the file is cut back to 500.
+  const std::string pad(60, 'p');
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(AppendHistory(path, "/d", {"deploy", std::to_string(i), pad}).ok());
   std::string text = *ReadFile(path);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 500);
-  EXPECT_EQ((*LastDeployIn(path, "/d"))->at(1), "599");
+  auto lines = std::count(text.begin(), text.end(), '\n');
+  EXPECT_GE(lines, 500);
+  EXPECT_LT(lines, 1000);  // compacted once, then some appended
+  EXPECT_LE(text.size(), 256u << 10);
+  EXPECT_EQ(text.find("garbage"), std::string::npos);  // the oldest lines went
+  EXPECT_EQ((*LastDeployIn(path, "/d"))->at(1), "2999");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   (void)RemoveAll(dir);
 }
 

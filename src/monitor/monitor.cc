@@ -3,6 +3,7 @@
 #include "monitor/monitor.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -92,6 +93,10 @@ class Monitor {
     Status s = RunContainer();
     if (!s.ok()) return Fail(s);
     ReportReady("ok " + std::to_string(container_pid_));
+    // Setting up touched heap that is free now (the params, the runtime's argv, /proc/self/mountinfo
+    // for the cgroup mounts, which grows with every container on the host): give those pages back,
+    // since this process now idles for the container's whole life, once per container.
+    ::malloc_trim(0);
     Loop();
     FinishOutput();
     Status w = WriteExitRecord(p_.exit_file, MakeExitRecord());
@@ -342,8 +347,8 @@ int SetUpAndRun(const std::string& params_path, int ready_fd) {
     return fail(Status::FromErrno("prctl(PR_SET_CHILD_SUBREAPER)", errno));
   auto signal_fd = SetUpMonitorSignals();
   if (!signal_fd) return fail(signal_fd.error());
-  Status pid_written =
-      WriteFileAtomic(JoinPath(DirName(params_path), "monitor.pid"), std::to_string(::getpid()) + "\n");
+  Status pid_written = WriteFileAtomic(JoinPath(DirName(params_path), "monitor.pid"),
+                                       std::to_string(::getpid()) + "\n", 0644, Durability::kVolatile);
   if (!pid_written.ok()) return fail(pid_written);
   RuntimeOptions ro;
   ro.binary = params->runtime_binary;
