@@ -167,7 +167,9 @@ TEST(Bundle, Namespaces) {
   s.host_network = true;
   json c = Render(s);
   EXPECT_EQ(NamespaceTypes(c), (std::vector<std::string>{"pid", "mount", "ipc", "uts"}));
-  EXPECT_EQ((*FindMount(c, "/sys"))["type"], "bind");  // no sysfs of its own without a netns
+  // A sysfs of its own even so: a bind of the host's /sys would carry writable submounts.
+  EXPECT_EQ((*FindMount(c, "/sys"))["type"], "sysfs");
+  EXPECT_EQ((*FindMount(c, "/sys"))["options"], json({"nosuid", "noexec", "nodev", "ro"}));
 }
 
 TEST(Bundle, RejectsBadSpecs) {

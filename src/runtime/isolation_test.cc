@@ -46,6 +46,32 @@ TEST_F(Isolation, HostNetworkSeesHostInterfaces) {
   EXPECT_EQ(InterfaceNames(r.out), InterfaceNames(*host));
 }
 
+// With the host's network the container still gets a sysfs of its own, read-only, without the
+// host's cgroup hierarchies or tracefs below it (a bind of the host's /sys had them writable). The
+// only other mount there is the read-only tmpfs masking /sys/firmware.
+TEST_F(Isolation, HostNetworkSysfsIsFreshAndReadOnly) {
+  ContainerSpec spec = HostSpec("hostsys", {"/bin/cat", "/proc/self/mountinfo"});
+  spec.host_network = true;
+  CommandResult r = RunToCompletion(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string line;
+  std::string seen;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, point, options, field;
+    fields >> id >> parent >> devno >> root >> point >> options;
+    if (point != "/sys" && point.rfind("/sys/", 0) != 0) continue;
+    while (fields >> field && field != "-") {
+    }
+    std::string fstype;
+    fields >> fstype;
+    seen += point + ":" + fstype + " ";
+    EXPECT_EQ(options.rfind("ro,", 0), 0u) << "writable inside the container: " << line;
+  }
+  EXPECT_EQ(seen, "/sys:sysfs /sys/firmware:tmpfs ") << r.out;
+}
+
 // /dev/loop-control (10:237) is not among the standard devices: exposed, it opens; not exposed, even
 // a node made inside the container with mknod is refused by the devices cgroup.
 TEST_F(Isolation, DevicesCgroupAllowsOnlyConfiguredDevices) {
