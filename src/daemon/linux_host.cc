@@ -552,11 +552,16 @@ ExitStatus LinuxHost::CollectExit(const std::string& name) {
   } else {
     ex.detail = "its monitor ended without recording an exit status";
   }
-  // If the monitor was killed, its container may still run: it must not outlive its record.
-  if (auto state = runtime_.State(name); state && state->status != "stopped") {
-    (void)runtime_.Kill(name, SIGKILL, true);
+  // If the monitor was killed, its container may still run: it must not outlive its record. A
+  // monitor that finished deleted the container itself; the runtime (runc and crun alike) then has
+  // no state directory for it, and asking it again would cost two runtime starts (~10 ms) on every
+  // restart's path.
+  if (opts_.runtime.root.empty() || PathExists(JoinPath(opts_.runtime.root, name))) {
+    if (auto state = runtime_.State(name); state && state->status != "stopped") {
+      (void)runtime_.Kill(name, SIGKILL, true);
+    }
+    (void)runtime_.Delete(name, true);
   }
-  (void)runtime_.Delete(name, true);
   TearDownNetwork(name);
   return ex;
 }

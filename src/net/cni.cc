@@ -319,6 +319,7 @@ Status BridgeNetwork::Detach(const std::string& container_id, const std::string&
   // A path that is no longer a namespace (deleted, or a leftover plain file) is passed as "no namespace".
   std::string netns = IsNetnsPath(netns_path) ? netns_path : "";
   std::string cache = CachePath(container_id);
+  if (!PathExists(cache)) return Status::Ok();  // never attached, or already detached (see cni.h)
   auto cached = ReadRecord(cache);
   std::vector<PluginChain> chains = Chains(opts_, subnet_, RecordedPortMappings(cached));
   Status first;

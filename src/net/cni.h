@@ -78,6 +78,9 @@ class BridgeNetwork {
   // Runs DEL for eth0 (portmap, then bridge) and lo. Idempotent; a namespace path that no longer exists
   // (or is no longer a mounted namespace) is fine: the plugins then only release what lives on the host
   // (the address, the port forwarding rules). The record is removed once every DEL succeeded.
+  // Without a record nothing runs: Attach writes it before its first ADD, so no plugin ever added
+  // anything for this container (or a Detach already finished). A service with the host's network
+  // thus costs no plugin run when it exits.
   Status Detach(const std::string& container_id, const std::string& netns_path);
 
   // The attachment recorded by the last successful Attach; NotFound if none. FailedPrecondition if an

@@ -374,6 +374,18 @@ TEST_F(FakePluginTest, MissingPluginIsNotFound) {
       << a.error().message();
 }
 
+TEST_F(FakePluginTest, DetachWithoutAnAttachRunsNoPlugin) {
+  BridgeNetwork net(opts_);
+  EXPECT_TRUE(net.Detach("svc-1", "/run/netns/svc-1").ok());
+  EXPECT_TRUE(Saved("bridge", "DEL", "env").empty());
+  EXPECT_TRUE(Saved("loopback", "DEL", "env").empty());
+  Reply("bridge", "ADD", kGoodBridgeResult);
+  ASSERT_TRUE(net.Attach("svc-1", "/run/netns/svc-1"));
+  ASSERT_TRUE(net.Detach("svc-1", "/run/netns/svc-1").ok());
+  EXPECT_FALSE(Saved("bridge", "DEL", "env").empty());
+  EXPECT_FALSE(Saved("loopback", "DEL", "env").empty());
+}
+
 TEST_F(FakePluginTest, FailingDelIsReportedButTheOtherPluginsStillRun) {
   Reply("bridge", "ADD", kGoodBridgeResult);
   Reply("bridge", "DEL", R"({"code":11,"msg":"busy"})", 1);
