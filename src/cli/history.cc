@@ -15,7 +15,7 @@
 namespace sp::cli {
 namespace {
 constexpr size_t kMaxEntries = 500;           // kept when the file is compacted
-constexpr size_t kCompactBytes = 256u << 10;  // size past which it is
+constexpr size_t kCompactBytes = 256u << 10;  // size past which it is compacted
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;

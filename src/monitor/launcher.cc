@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -94,6 +95,23 @@ bool HighPipe(int fds[2]) {
   return false;
 }
 
+// Reads `n` bytes, or until end of file or the deadline, into `out`. Returns false on timeout.
+bool ReadExactly(int fd, size_t n, std::chrono::steady_clock::time_point deadline, std::string& out) {
+  while (out.size() < n) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, static_cast<int>(left));
+    if (ready <= 0) continue;  // EINTR or timeout: the loop checks the deadline
+    char buf[16];
+    ssize_t r = ::read(fd, buf, std::min(sizeof buf, n - out.size()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return true;  // end of file: whatever was read
+    out.append(buf, static_cast<size_t>(r));
+  }
+  return true;
+}
+
 // Reads until '\n', end of file or the deadline. Returns false on timeout.
 bool ReadLine(int fd, std::chrono::steady_clock::time_point deadline, std::string& line) {
   for (;;) {
@@ -156,9 +174,13 @@ Result<LaunchResult> LaunchMonitor(const std::string& monitor_binary, const std:
   ::close(ready[1]);
   ::close(pidp[1]);
   pid_t monitor_pid = 0;
+  bool timed_out = false;
   if (child) {
-    if (::read(pidp[0], &monitor_pid, sizeof monitor_pid) != static_cast<ssize_t>(sizeof monitor_pid))
-      monitor_pid = 0;
+    // Bounded like the readiness wait: a binary that is not a monitor may never write nor exit.
+    std::string bytes;
+    timed_out = !ReadExactly(pidp[0], sizeof monitor_pid, deadline, bytes);
+    if (bytes.size() == sizeof monitor_pid) std::memcpy(&monitor_pid, bytes.data(), sizeof monitor_pid);
+    if (timed_out) ::kill(*child, SIGKILL);
     while (::waitpid(*child, nullptr, 0) < 0 && errno == EINTR) {
     }
   }
@@ -166,6 +188,9 @@ Result<LaunchResult> LaunchMonitor(const std::string& monitor_binary, const std:
   if (monitor_pid <= 0) {
     ::close(ready[0]);
     if (!child) return Err(child.error());
+    if (timed_out)
+      return Err(Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(*child) +
+                                          ") did not detach within " + FormatDuration(timeout)));
     std::string dir = std::string(real).substr(0, std::string(real).rfind('/'));
     return Err(Status::Unavailable("spawn-monitor (pid " + std::to_string(*child) +
                                    ") exited before detaching; see " + dir + "/monitor.log"));

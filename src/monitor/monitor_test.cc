@@ -278,6 +278,12 @@ TEST_F(Monitor, LauncherErrors) {
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
   EXPECT_NE(r.error().message().find("monitor.log"), std::string::npos);
   EXPECT_EQ(LaunchMonitor("/no/such/monitor", svc.params_file, Millis(1000)).error().code(), Code::kNotFound);
+  // A binary that neither detaches nor exits: the launch gives up at its deadline, and kills it.
+  std::string hang = JoinPath(tmp_, "hang.sh");
+  ASSERT_TRUE(WriteFileAtomic(hang, "#!/bin/sh\nexec sleep 60\n", 0755).ok());
+  r = LaunchMonitor(hang, svc.params_file, Millis(300));  // were it not bounded: 60 s, then Unavailable
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Code::kDeadlineExceeded) << r.error().ToString();
   EXPECT_FALSE(LaunchMonitor(monitor_binary_, JoinPath(tmp_, "missing.json"), Millis(1000)));
   // Broken params: the monitor itself reports the problem.
   std::string bad = JoinPath(tmp_, "bad.json");
