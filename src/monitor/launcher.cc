@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "monitor/monitor.h"
+#include "util/spawn.h"
 
 extern char** environ;
 
@@ -26,12 +26,11 @@ namespace {
 constexpr int kReadyFd = 3;   // where the monitor finds the readiness pipe
 constexpr int kDetachFd = 4;  // where it writes the detached monitor's pid
 
-// Everything posix_spawn needs: the argv and the caller's environment with the two descriptor
-// variables set to the fixed numbers above.
+// The monitor's argv and the caller's environment with the two descriptor variables set to the fixed
+// numbers above.
 struct ExecImage {
   std::string path;
   std::vector<std::string> args, env;
-  std::vector<char*> argv, envp;
 
   ExecImage(std::string binary, std::string params) : path(std::move(binary)) {
     args = {path, std::move(params)};
@@ -42,41 +41,23 @@ struct ExecImage {
         env.emplace_back(*e);
     env.push_back(ready + std::to_string(kReadyFd));
     env.push_back(detach + std::to_string(kDetachFd));
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
   }
 };
 
-// posix_spawn (a vfork-style clone: no copy of this large process's page tables) of the monitor
-// with the readiness pipe at fd 3, the detach pipe at fd 4, /dev/null as stdio, "/" as working
-// directory, default signal dispositions and an empty signal mask. The pipes' other descriptors are
-// close-on-exec, so the monitor inherits nothing else of ours.
+// The monitor with the readiness pipe at fd 3, the detach pipe at fd 4, /dev/null as stdio, "/" as
+// working directory and every signal at its default (see util/spawn.h: no copy of this large
+// process's page tables). The pipes' other descriptors are close-on-exec, so the monitor inherits
+// nothing else of ours.
 Result<pid_t> SpawnMonitor(const ExecImage& image, int ready_w, int detach_w) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  // dup2 onto the same number would keep close-on-exec: the pipes are created above 4 (see below).
-  posix_spawn_file_actions_adddup2(&fa, ready_w, kReadyFd);
-  posix_spawn_file_actions_adddup2(&fa, detach_w, kDetachFd);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-  posix_spawn_file_actions_adddup2(&fa, 0, 1);
-  posix_spawn_file_actions_adddup2(&fa, 0, 2);
-  posix_spawn_file_actions_addchdir_np(&fa, "/");
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, image.path.c_str(), &fa, &attr, image.argv.data(), image.envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Err(Status::FromErrno("start " + image.path, rc));
-  return pid;
+  SpawnSpec spec;
+  spec.path = image.path;
+  spec.argv = image.args;
+  spec.env = image.env;
+  // The pipes are above 4 (HighPipe), so each dup2 copies and clears close-on-exec.
+  spec.fds = {{kReadyFd, ready_w}, {kDetachFd, detach_w}, {0, kDevNull}, {1, 0}, {2, 0}};
+  spec.cwd = "/";
+  spec.reset_all_signals = true;
+  return SpawnProgram(spec);
 }
 
 // A pipe whose both ends are above the descriptors the monitor gets (so dup2 always copies and

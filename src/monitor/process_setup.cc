@@ -3,15 +3,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "util/spawn.h"
 #include "util/subprocess.h"
-
-extern char** environ;
 
 namespace sp {
 
@@ -56,29 +54,12 @@ Result<int> SetUpMonitorSignals() {
 
 Result<pid_t> SpawnWithStdio(const std::vector<std::string>& argv, int in, int out, int err) {
   SP_CHECK(!argv.empty());
-  SP_ASSIGN_OR_RETURN(std::string prog, FindProgram(argv[0]));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in, 0);
-  posix_spawn_file_actions_adddup2(&fa, out, 1);
-  posix_spawn_file_actions_adddup2(&fa, err, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, prog.c_str(), &fa, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Err(Status::FromErrno("spawn " + prog, rc));
-  return pid;
+  SpawnSpec spec;
+  SP_ASSIGN_OR_RETURN(spec.path, FindProgram(argv[0]));
+  spec.argv = argv;
+  spec.fds = {{0, in}, {1, out}, {2, err}};
+  spec.reset_all_signals = true;
+  return SpawnProgram(spec);
 }
 
 std::string ReadAvailable(int fd, size_t max) {

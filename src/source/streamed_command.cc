@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <deque>
 
+#include "util/spawn.h"
 #include "util/subprocess.h"
 
 namespace sp {
@@ -60,38 +60,13 @@ class LineSplitter {
 // The program runs in a new process group, with /dev/null as stdin and `out_fd` as stdout and
 // stderr, default signal handling and an empty signal mask.
 Result<pid_t> Spawn(const std::string& prog, const StreamedCommand& cmd, int out_fd) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t def;
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGCHLD);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-
-  std::vector<char*> cargv;
-  for (const auto& a : cmd.argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<std::string> envs = cmd.env;
-  std::vector<char*> cenv;
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Err(Status::FromErrno("start " + prog, rc));
-  return pid;
+  SpawnSpec spec;
+  spec.path = prog;
+  spec.argv = cmd.argv;
+  spec.env = cmd.env;
+  spec.fds = {{0, kDevNull}, {1, out_fd}, {2, out_fd}};
+  spec.new_process_group = true;
+  return SpawnProgram(spec);
 }
 
 // True once the child has exited; it is left unreaped so its process group id stays reserved.

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+
+#include "util/spawn.h"
 
 extern char** environ;
 
@@ -68,44 +69,22 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const Com
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
     return Err(Status::FromErrno("pipe", errno));
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t def;
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGCHLD);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<std::string> envs = BuildEnv(opts);
-  std::vector<char*> cenv;
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-
-  pid_t pid;
-  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  SpawnSpec spec;
+  spec.path = prog;
+  spec.argv = argv;
+  spec.env = BuildEnv(opts);
+  spec.fds = {{0, in[0]}, {1, out[1]}, {2, err[1]}};
+  auto spawned = SpawnProgram(spec);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) {
+  if (!spawned) {
     ::close(in[1]);
     ::close(out[0]);
     ::close(err[0]);
-    return Err(Status::FromErrno("spawn " + prog, rc));
+    return Err(spawned.error());
   }
+  pid_t pid = *spawned;
 
   // A child that exits without reading its stdin must not kill us with SIGPIPE: block it in this
   // thread while we write, and consume a SIGPIPE raised meanwhile.
