@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libexpected-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libexpected-dev
   libsqlite3-dev libarchive-dev zlib1g-dev libsodium-dev libnats-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   runc crun nats-server containernetworking-plugins iptables iproute2
