@@ -373,15 +373,45 @@ inline std::string IndexJson(const std::vector<TestImage>& images, bool docker) 
 
 // ---- the registry ------------------------------------------------------------------------
 
-class TestRegistry {
+// What the registry and the proxy share: a temporary directory, a free 127.0.0.1 port, and the
+// server process, stopped by its PID (and the directory removed) when the object goes.
+class LoopbackServer {
+ public:
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
+  ~LoopbackServer() {
+    process_.Stop();
+    if (!dir_.empty()) (void)RemoveAll(dir_);
+  }
+
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "http://" + host(); }
+  pid_t pid() const { return process_.pid(); }
+  const std::string& dir() const { return dir_; }
+
+ protected:
+  LoopbackServer() = default;
+  // Makes the directory (from a mkdtemp template) and picks the port.
+  Status Prepare(const std::string& dir_template) {
+    SP_ASSIGN_OR_RETURN(dir_, MakeTempDir(dir_template));
+    SP_ASSIGN_OR_RETURN(port_, FreeLoopbackPort());
+    return Status::Ok();
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  ChildProcess process_;
+};
+
+class TestRegistry : public LoopbackServer {
  public:
   // Starts docker-registry on a free 127.0.0.1 port with storage in a fresh temporary directory,
   // and waits until GET /v2/ answers.
   static Result<std::unique_ptr<TestRegistry>> Start() {
     SP_ASSIGN_OR_RETURN(std::string program, FindProgram("docker-registry"));
     std::unique_ptr<TestRegistry> r(new TestRegistry());
-    SP_ASSIGN_OR_RETURN(r->dir_, MakeTempDir("/tmp/sp-test-registry-XXXXXX"));
-    SP_ASSIGN_OR_RETURN(r->port_, FreeLoopbackPort());
+    SP_RETURN_IF_ERROR(r->Prepare("/tmp/sp-test-registry-XXXXXX"));
     std::string config =
         "version: 0.1\n"
         "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
@@ -398,16 +428,6 @@ class TestRegistry {
     return r;
   }
 
-  ~TestRegistry() {
-    process_.Stop();
-    if (!dir_.empty()) (void)RemoveAll(dir_);
-  }
-
-  int port() const { return port_; }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string url() const { return "http://" + host(); }
-  pid_t pid() const { return process_.pid(); }
-  const std::string& dir() const { return dir_; }
   std::string storage_dir() const { return JoinPath(dir_, "storage"); }
   // Where the registry keeps a blob's bytes (manifests are blobs too): corrupt it to test clients.
   std::string BlobDataPath(const Digest& d) const {
@@ -470,9 +490,6 @@ class TestRegistry {
 
  private:
   TestRegistry() = default;
-  std::string dir_;
-  int port_ = 0;
-  ChildProcess process_;
 };
 
 // ---- the misbehaving front -----------------------------------------------------------------
@@ -490,15 +507,14 @@ struct ProxyOptions {
   int fail_first = 0;
 };
 
-class TokenProxy {
+class TokenProxy : public LoopbackServer {
  public:
   static Result<std::unique_ptr<TokenProxy>> Start(const TestRegistry& upstream, const ProxyOptions& o) {
     std::string here = __FILE__;
     std::string script = here.substr(0, here.rfind('/') + 1) + "token_proxy.py";
     if (!PathExists(script)) return Err(Status::NotFound("test proxy script " + script + " is missing"));
     std::unique_ptr<TokenProxy> p(new TokenProxy());
-    SP_ASSIGN_OR_RETURN(p->dir_, MakeTempDir("/tmp/sp-test-proxy-XXXXXX"));
-    SP_ASSIGN_OR_RETURN(p->port_, FreeLoopbackPort());
+    SP_RETURN_IF_ERROR(p->Prepare("/tmp/sp-test-proxy-XXXXXX"));
     std::vector<std::string> argv = {"/usr/bin/python3", script,
                                      "--port",           std::to_string(p->port_),
                                      "--upstream",       upstream.host(),
@@ -517,15 +533,6 @@ class TokenProxy {
     return p;
   }
 
-  ~TokenProxy() {
-    process_.Stop();
-    if (!dir_.empty()) (void)RemoveAll(dir_);
-  }
-
-  int port() const { return port_; }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string url() const { return "http://" + host(); }
-  pid_t pid() const { return process_.pid(); }
 
   // The proxy's counters: requests, range_requests, cuts, token_requests, tokens_issued, refused,
   // failures_sent, blobstore_requests, blobstore_with_auth, stalls, last_scope, last_service.
@@ -544,9 +551,6 @@ class TokenProxy {
 
  private:
   TokenProxy() = default;
-  std::string dir_;
-  int port_ = 0;
-  ChildProcess process_;
 };
 
 }  // namespace sp::registry_testing
