@@ -1,5 +1,6 @@
 // Test helpers for the archive module: building arbitrary (also hostile) tar.gz archives with
-// libarchive's writer, and taking snapshots of directory trees to prove nothing changed.
+// libarchive's writer, taking snapshots of directory trees to prove nothing changed, and mutating
+// tar bytes for the fuzz tests (here and in the layer module's).
 //
 // Header-only on purpose: the module's build takes every non-test .cc file into the library, and
 // these helpers belong to the tests only. They abort the test (gtest ADD_FAILURE) rather than
@@ -13,7 +14,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,6 +132,73 @@ inline void SnapshotInto(const std::string& root, const std::string& rel,
 inline std::map<std::string, std::string> Snapshot(const std::string& root) {
   std::map<std::string, std::string> out;
   SnapshotInto(root, "", out);
+  return out;
+}
+
+// ---- for the fuzz tests: mutating tar bytes -------------------------------------------------------
+
+inline constexpr size_t kTarBlock = 512;
+
+// Whether the 512-byte block at `off` is a tar header with a valid checksum.
+inline bool HeaderChecksumValid(const std::string& tar, size_t off) {
+  unsigned sum = 0;
+  for (size_t i = 0; i < kTarBlock; ++i) {
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
+  }
+  return sum == std::strtoul(tar.substr(off + 148, 8).c_str(), nullptr, 8) && sum != 8 * ' ';
+}
+
+// Rewrites the checksum of the header at `off` (if the block is still there), so a mutated header
+// reaches the parser's other checks.
+inline void FixHeaderChecksum(std::string& tar, size_t off) {
+  if (off + kTarBlock > tar.size()) return;
+  unsigned sum = 0;
+  for (size_t i = 0; i < kTarBlock; ++i) {
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
+  }
+  char field[9];
+  std::snprintf(field, sizeof field, "%06o", sum & 0777777);
+  std::memcpy(&tar[off + 148], field, 7);
+  tar[off + 155] = ' ';
+}
+
+// 1 to 8 random changes: bit flips, random bytes, bytes from `alphabet` (the characters that
+// matter to the format under test), insertions, deletions and truncations.
+inline void Mutate(std::string& bytes, std::mt19937& rng, std::string_view alphabet) {
+  int changes = 1 + static_cast<int>(rng() % 8);
+  for (int i = 0; i < changes && !bytes.empty(); ++i) {
+    size_t pos = rng() % bytes.size();
+    switch (rng() % 6) {
+      case 0:
+        bytes[pos] = static_cast<char>(bytes[pos] ^ (1 << (rng() % 8)));
+        break;
+      case 1:
+        bytes[pos] = static_cast<char>(rng());
+        break;
+      case 2:
+        bytes[pos] = alphabet[rng() % alphabet.size()];
+        break;
+      case 3:
+        bytes.insert(pos, 1, static_cast<char>(rng()));
+        break;
+      case 4:
+        bytes.erase(pos, 1);
+        break;
+      default:
+        if (rng() % 4 == 0) bytes.resize(pos);
+        break;
+    }
+  }
+}
+
+// The first 2 KiB of `bytes` in hex, to reproduce a failing case from the test's output.
+inline std::string Hex(const std::string& bytes) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : bytes.substr(0, 2048)) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
   return out;
 }
 

@@ -24,12 +24,16 @@ namespace sp {
 namespace {
 
 using archive_testing::BuildTar;
+using archive_testing::FixHeaderChecksum;
 using archive_testing::Gzip;
+using archive_testing::HeaderChecksumValid;
+using archive_testing::Hex;
+using archive_testing::kTarBlock;
+using archive_testing::Mutate;
 using archive_testing::Snapshot;
 using archive_testing::TestEntry;
 
 constexpr int kIterations = 3000;
-constexpr size_t kBlock = 512;
 
 std::string SeedTar() {
   return BuildTar(
@@ -45,52 +49,8 @@ std::string SeedTar() {
       /*gzip=*/false);
 }
 
-bool HeaderChecksumValid(const std::string& tar, size_t off) {
-  unsigned sum = 0;
-  for (size_t i = 0; i < kBlock; ++i) {
-    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
-  }
-  return sum == std::strtoul(tar.substr(off + 148, 8).c_str(), nullptr, 8) && sum != 8 * ' ';
-}
-
-void FixHeaderChecksum(std::string& tar, size_t off) {
-  if (off + kBlock > tar.size()) return;
-  unsigned sum = 0;
-  for (size_t i = 0; i < kBlock; ++i) {
-    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
-  }
-  char field[9];
-  std::snprintf(field, sizeof field, "%06o", sum & 0777777);
-  std::memcpy(&tar[off + 148], field, 7);
-  tar[off + 155] = ' ';
-}
-
-void Mutate(std::string& bytes, std::mt19937& rng) {
-  int changes = 1 + static_cast<int>(rng() % 8);
-  for (int i = 0; i < changes && !bytes.empty(); ++i) {
-    size_t pos = rng() % bytes.size();
-    switch (rng() % 6) {
-      case 0:
-        bytes[pos] = static_cast<char>(bytes[pos] ^ (1 << (rng() % 8)));
-        break;
-      case 1:
-        bytes[pos] = static_cast<char>(rng());
-        break;
-      case 2:  // characters that matter in paths, modes and octal sizes
-        bytes[pos] = "/.\0 7-09xLK12"[rng() % 13];
-        break;
-      case 3:
-        bytes.insert(pos, 1, static_cast<char>(rng()));
-        break;
-      case 4:
-        bytes.erase(pos, 1);
-        break;
-      default:
-        if (rng() % 4 == 0) bytes.resize(pos);
-        break;
-    }
-  }
-}
+// Characters that matter in paths, modes and octal sizes.
+constexpr std::string_view kTarBytes("/.\0 7-09xLK12", 13);
 
 // Everything an accepted archive left in dest must be a file, directory or relative symlink with a
 // normalised mode.
@@ -112,16 +72,6 @@ void ExpectOnlySafeEntries(const std::string& dest, const std::string& archive_h
       ADD_FAILURE() << path << " has a refused type, mode " << st.st_mode;
     }
   }
-}
-
-std::string Hex(const std::string& bytes) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : bytes.substr(0, 2048)) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
 }
 
 class UnpackFuzzTest : public ::testing::Test {
@@ -146,7 +96,7 @@ TEST_F(UnpackFuzzTest, MutatedArchivesNeverEscapeTheSandbox) {
 
   const std::string seed_tar = SeedTar();
   std::vector<size_t> headers;
-  for (size_t off = 0; off + kBlock <= seed_tar.size(); off += kBlock) {
+  for (size_t off = 0; off + kTarBlock <= seed_tar.size(); off += kTarBlock) {
     if (HeaderChecksumValid(seed_tar, off)) headers.push_back(off);
   }
   ASSERT_GE(headers.size(), 7u);
@@ -162,14 +112,14 @@ TEST_F(UnpackFuzzTest, MutatedArchivesNeverEscapeTheSandbox) {
     std::string archive;
     if (i % 2 == 0) {
       std::string tar = seed_tar;
-      Mutate(tar, rng);
+      Mutate(tar, rng, kTarBytes);
       if (rng() % 4 != 0) {
         for (size_t off : headers) FixHeaderChecksum(tar, off);
       }
       archive = Gzip(tar);
     } else {
       archive = seed;
-      Mutate(archive, rng);
+      Mutate(archive, rng, kTarBytes);
     }
     Status s = UnpackIncludes(archive, dest, limits);
     if (s.ok()) ++accepted;

@@ -27,6 +27,11 @@
 namespace sp {
 namespace {
 
+using archive_testing::FixHeaderChecksum;
+using archive_testing::HeaderChecksumValid;
+using archive_testing::Hex;
+using archive_testing::kTarBlock;
+using archive_testing::Mutate;
 using layer_testing::Compress;
 using layer_testing::Compressed;
 using layer_testing::Dir;
@@ -37,7 +42,6 @@ using layer_testing::Node;
 using layer_testing::Symlink;
 
 constexpr int kIterations = 3000;
-constexpr size_t kBlock = 512;
 
 std::string SeedTar() {
   Entry sh = File("bin/sh", "#!ELF\n", 04755);
@@ -63,52 +67,8 @@ std::string SeedTar() {
   });
 }
 
-bool HeaderChecksumValid(const std::string& tar, size_t off) {
-  unsigned sum = 0;
-  for (size_t i = 0; i < kBlock; ++i) {
-    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
-  }
-  return sum == std::strtoul(tar.substr(off + 148, 8).c_str(), nullptr, 8) && sum != 8 * ' ';
-}
-
-void FixHeaderChecksum(std::string& tar, size_t off) {
-  if (off + kBlock > tar.size()) return;
-  unsigned sum = 0;
-  for (size_t i = 0; i < kBlock; ++i) {
-    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(tar[off + i]);
-  }
-  char field[9];
-  std::snprintf(field, sizeof field, "%06o", sum & 0777777);
-  std::memcpy(&tar[off + 148], field, 7);
-  tar[off + 155] = ' ';
-}
-
-void Mutate(std::string& bytes, std::mt19937& rng) {
-  int changes = 1 + static_cast<int>(rng() % 8);
-  for (int i = 0; i < changes && !bytes.empty(); ++i) {
-    size_t pos = rng() % bytes.size();
-    switch (rng() % 6) {
-      case 0:
-        bytes[pos] = static_cast<char>(bytes[pos] ^ (1 << (rng() % 8)));
-        break;
-      case 1:
-        bytes[pos] = static_cast<char>(rng());
-        break;
-      case 2:  // characters that matter in paths, type flags, modes and octal sizes
-        bytes[pos] = "/.\0 7-09xLK1234563w"[rng() % 20];
-        break;
-      case 3:
-        bytes.insert(pos, 1, static_cast<char>(rng()));
-        break;
-      case 4:
-        bytes.erase(pos, 1);
-        break;
-      default:
-        if (rng() % 4 == 0) bytes.resize(pos);
-        break;
-    }
-  }
-}
+// Characters that matter in paths, type flags, modes and octal sizes.
+constexpr std::string_view kTarBytes("/.\0 7-09xLK1234563w", 20);
 
 // Checks every entry below the directory `dir_fd` (at `rel`, `depth` levels below the root) against
 // what an accepted layer may hold. Descriptor-relative: accepted paths may exceed PATH_MAX here.
@@ -142,16 +102,6 @@ void ExpectOnlyAllowedEntries(int dir_fd, const std::string& rel, size_t depth) 
   }
 }
 
-std::string Hex(const std::string& bytes) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : bytes.substr(0, 2048)) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
-}
-
 TEST(UnpackLayerFuzzTest, MutatedLayersNeverEscapeOrLeaveDebris) {
   // tmpfs when there is one: thousands of mkdir/rename/unlink calls are slow on a journaled disk.
   layer_testing::TempDir tmp(PathExists("/dev/shm") ? "/dev/shm/sp-layer-fuzz-XXXXXX"
@@ -166,7 +116,7 @@ TEST(UnpackLayerFuzzTest, MutatedLayersNeverEscapeOrLeaveDebris) {
 
   const std::string seed_tar = SeedTar();
   std::vector<size_t> headers;
-  for (size_t off = 0; off + kBlock <= seed_tar.size(); off += kBlock) {
+  for (size_t off = 0; off + kTarBlock <= seed_tar.size(); off += kTarBlock) {
     if (HeaderChecksumValid(seed_tar, off)) headers.push_back(off);
   }
   ASSERT_GE(headers.size(), 13u);
@@ -184,14 +134,14 @@ TEST(UnpackLayerFuzzTest, MutatedLayersNeverEscapeOrLeaveDebris) {
     std::string layer;
     if (i % 2 == 0) {
       std::string tar = seed_tar;
-      Mutate(tar, rng);
+      Mutate(tar, rng, kTarBytes);
       if (rng() % 4 != 0) {
         for (size_t off : headers) FixHeaderChecksum(tar, off);
       }
       layer = rng() % 2 ? Compressed(tar, Compress::kGzip) : tar;
     } else {
       layer = seed;
-      Mutate(layer, rng);
+      Mutate(layer, rng, kTarBytes);
     }
     layer_testing::WriteBlob(blob, layer);
     auto result = UnpackLayer(blob, dest, std::nullopt, options);
