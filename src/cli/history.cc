@@ -40,16 +40,7 @@ Status AppendHistory(const std::string& path, const std::string& dir, const std:
   std::string line = nlohmann::json{{"dir", dir}, {"argv", argv}}.dump() + "\n";
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
-  Status written = Status::Ok();
-  for (size_t done = 0; done < line.size();) {
-    ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      written = Status::FromErrno("write", n < 0 ? errno : EIO);
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
+  Status written = WriteAll(fd, line) ? Status::Ok() : Status::FromErrno("write", errno);
   struct stat st {};
   bool large = ::fstat(fd, &st) == 0 && st.st_size > static_cast<off_t>(kCompactBytes);
   ::close(fd);

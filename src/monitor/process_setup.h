@@ -29,7 +29,4 @@ Result<pid_t> SpawnWithStdio(const std::vector<std::string>& argv, int in, int o
 // Reads whatever is available on a descriptor without blocking (at most `max` bytes).
 std::string ReadAvailable(int fd, size_t max = 64 << 10);
 
-// Writes all of `data`, retrying on EINTR; false on error.
-bool WriteAll(int fd, std::string_view data);
-
 }  // namespace sp

@@ -39,6 +39,20 @@ Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes) {
 
 Result<std::string> ReadFile(const std::string& path) { return ReadFileCapped(path, SIZE_MAX / 2); }
 
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, Durability durability) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   // The directory may hold files written by someone else (a service's data dir): never follow a
@@ -47,17 +61,11 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::FromErrno("create " + tmp, errno);
   ::fchmod(fd, mode);  // umask must not widen or narrow what the caller asked for
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::FromErrno("write " + tmp, e);
-    }
-    off += static_cast<size_t>(n);
+  if (!WriteAll(fd, data)) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Status::FromErrno("write " + tmp, e);
   }
   if ((durability == Durability::kDurable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int e = errno;

@@ -22,6 +22,9 @@ Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes);
 // container start (bundles, monitor parameters, generated /etc files): after a power loss the
 // containers are gone too, and the sync costs milliseconds on a busy disk.
 enum class Durability { kDurable, kVolatile };
+// Writes all of `data` to `fd`, retrying on EINTR and short writes; false on error (errno says why).
+bool WriteAll(int fd, std::string_view data);
+
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                        Durability durability = Durability::kDurable);
 // Like WriteFileAtomic(kVolatile), but leaves the file alone when it already holds exactly `data`
