@@ -27,6 +27,8 @@ struct LayerProgress {
   int64_t size = 0;         // bytes, as the manifest gives it (0 = unknown)
   int64_t done = 0;         // bytes fetched so far
   std::string state;        // waiting | downloading | verifying | unpacking | cached | done | failed
+
+  bool operator==(const LayerProgress&) const = default;
 };
 
 struct DeployProgress {
@@ -37,6 +39,8 @@ struct DeployProgress {
   std::string message;      // a human-readable line about the current step, may be empty
   int64_t time_ms = 0;      // daemon's wall clock when the snapshot was taken
   std::vector<LayerProgress> layers;
+
+  bool operator==(const DeployProgress&) const = default;
 };
 
 std::string EncodeProgress(const DeployProgress& p);

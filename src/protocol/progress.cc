@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/envelope.h"
+
 namespace sp {
 namespace {
 
@@ -33,14 +35,14 @@ std::string EncodeProgress(const DeployProgress& p) {
   for (const LayerProgress& l : p.layers) {
     layers.push_back({{"digest", l.digest}, {"kind", l.kind}, {"size", l.size}, {"done", l.done}, {"state", l.state}});
   }
-  nlohmann::json j = {{"service", p.service}, {"phase", p.phase}, {"image", p.image},
-                      {"message", p.message}, {"timeMs", p.time_ms}, {"layers", layers}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return protocol::Serialize({{"service", p.service}, {"phase", p.phase}, {"image", p.image},
+                             {"message", p.message}, {"timeMs", p.time_ms}, {"layers", layers}});
 }
 
 Result<DeployProgress> ParseProgress(std::string_view data) {
   nlohmann::json j = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Err(Status::InvalidArgument("progress: not a JSON object"));
+  SP_RETURN_IF_ERROR(protocol::CheckVersion(j, "progress"));
   DeployProgress p;
   SP_ASSIGN_OR_RETURN(p.service, Text(j, "service", true));
   SP_ASSIGN_OR_RETURN(p.phase, Text(j, "phase", true));
