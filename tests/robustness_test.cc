@@ -4,7 +4,7 @@
 #include <signal.h>
 
 #include "bus/bus.h"
-#include "bus/protocol.h"
+#include "protocol/envelope.h"
 #include "harness.h"
 #include "uri/uri.h"
 #include "util/fs.h"
@@ -43,14 +43,14 @@ TEST(Robustness, GarbageOnEverySlotGetsAnErrorReply) {
   for (const std::string& g : garbage) {
     auto reply = bus->Request(config, g, Millis(10000));
     ASSERT_TRUE(reply) << "no reply to garbage " << g.substr(0, 60) << ": " << reply.error().ToString();
-    auto decoded = DecodeReply(reply->data);
+    auto decoded = protocol::DecodeReply(reply->data);
     EXPECT_FALSE(decoded) << "garbage was accepted: " << g.substr(0, 60);
   }
   for (const char* slot : {"restart", "stop", "inspect", "bogus"}) {
     std::string subject = UriToSubject(uris.ServicePrefix("nosuch") + "/slot/" + slot);
     auto reply = bus->Request(subject, "garbage", Millis(10000));
     ASSERT_TRUE(reply) << slot;
-    EXPECT_FALSE(DecodeReply(reply->data)) << slot;
+    EXPECT_FALSE(protocol::DecodeReply(reply->data)) << slot;
   }
   EXPECT_TRUE(d.Scan()["hosts"][0]["services"].empty()) << "nothing was deployed";
   EXPECT_EQ(d.Scan()["hosts"][0]["cpuShares"]["available"], 2048);
@@ -83,7 +83,7 @@ TEST(Robustness, HostileIncludedArchivesAreRefusedAndNothingStarts) {
                           {"files", archive->out}};
     auto reply = bus->Request(UriToSubject(SpawnpointUris(d.uri()).DaemonConfigSlot()), req.dump(), Millis(30000));
     ASSERT_TRUE(reply) << what;
-    auto decoded = DecodeReply(reply->data);
+    auto decoded = protocol::DecodeReply(reply->data);
     ASSERT_FALSE(decoded) << what << " was accepted";
     EXPECT_EQ(decoded.error().code(), Code::kInvalidArgument) << what << ": " << decoded.error().ToString();
     EXPECT_TRUE(d.Inspect("hostile").is_null()) << what;

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spawnpoint/messages.h"
 #include "spawnpoint/progress.h"
 #include "spawnpoint/status.h"
 
@@ -48,7 +49,8 @@ struct ServiceStatus {
   double used_cpu_shares = 0;
   double used_memory_mib = 0;
   int64_t restarts = 0;
-  nlohmann::json raw;  // the heartbeat as received
+  std::string image;  // reference, "host" for image: host
+  std::vector<ServicePort> ports;
 };
 
 struct HostStatus {
@@ -61,6 +63,8 @@ struct HostStatus {
   int64_t cpu_total = 0, cpu_available = 0;
   int64_t memory_total = 0, memory_available = 0;
   std::vector<ServiceStatus> services;
+  // Set when the host's heartbeat could not be read (a newer protocol version): says why.
+  std::string problem;
 };
 
 struct LogEntry {
@@ -68,14 +72,6 @@ struct LogEntry {
   std::string time;    // RFC 3339 with nanoseconds, UTC
   std::string stream;  // stdout | stderr | spawnd (lifecycle events)
   std::string text;
-};
-
-struct DeployArgs {
-  std::string name;       // may be empty if the YAML names the service
-  std::string yaml;       // deploy.yaml text
-  std::string file_name;  // for error messages
-  std::string files;      // tar.gz of included files (see PackIncludes), may be empty
-  std::string entity;     // .creds text of the entity named by `entity`/`bw2Entity`, or empty
 };
 
 // A heartbeat older than this many periods marks its host or service down.
@@ -90,25 +86,23 @@ class Client {
   // from the last heartbeats kept by the router: answers at once.
   Result<std::vector<HostStatus>> Scan(std::string_view base, Millis timeout);
   using ProgressHandler = std::function<void(const DeployProgress&)>;
-  // Each returns the daemon's description of the service (see docs/protocol.md).
-  Result<nlohmann::json> Deploy(std::string_view host_uri, const DeployArgs& args, Millis timeout);
-  // Deploys while showing what the daemon does first (pulling the image, cloning the source, running
+  // Deploys `req` (its `files` are the raw bytes of PackIncludes' archive) and returns the service's
+  // description. Shows what the daemon does first (pulling the image, cloning the source, running
   // the build): `on_progress` gets every progress snapshot, on a library thread. A deploy may take
   // long; it fails only when neither a reply nor progress arrived for `idle_timeout`.
-  Result<nlohmann::json> Deploy(std::string_view host_uri, const DeployArgs& args, Millis idle_timeout,
-                                const ProgressHandler& on_progress);
-  // The host's local images: {"images": [{"reference", "digest", "manifest", "size", "diskSize",
-  // "pulledAt", "usedBy": [service names]}], "diskSize"}.
-  Result<nlohmann::json> Images(std::string_view host_uri, Millis timeout);
+  Result<ServiceDescription> Deploy(std::string_view host_uri, const DeployRequest& req, Millis idle_timeout,
+                                    const ProgressHandler& on_progress);
+  // The host's local images.
+  Result<ImageList> Images(std::string_view host_uri, Millis timeout);
   // Pulls `reference` into the host's store (progress as for Deploy); returns the image's entry.
-  Result<nlohmann::json> Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
-                              const ProgressHandler& on_progress);
-  // Removes the images no service uses and every blob and layer no image needs:
-  // {"images": [references], "blobs", "layers", "bytes"}.
-  Result<nlohmann::json> PruneImages(std::string_view host_uri, Millis timeout);
-  Result<nlohmann::json> Restart(std::string_view host_uri, std::string_view name, Millis timeout);
-  Result<nlohmann::json> Stop(std::string_view host_uri, std::string_view name, Millis timeout);
-  Result<nlohmann::json> Inspect(std::string_view host_uri, std::string_view name, Millis timeout);
+  Result<ImageDescription> Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
+                                const ProgressHandler& on_progress);
+  // Removes the images no service uses and every blob and layer no image needs.
+  Result<PruneReport> PruneImages(std::string_view host_uri, Millis timeout);
+  Result<ServiceDescription> Restart(std::string_view host_uri, std::string_view name, Millis timeout);
+  Result<StopResult> Stop(std::string_view host_uri, std::string_view name, Millis timeout);
+  // The description with the service's recent events.
+  Result<ServiceDescription> Inspect(std::string_view host_uri, std::string_view name, Millis timeout);
   // Calls `on_entry` for every log line of the service from now on, until
   // the returned follower is destroyed: in order, each line once, also
   // across reconnects and router restarts. Runs on a library thread.
@@ -120,9 +114,10 @@ class Client {
 
  private:
   explicit Client(std::unique_ptr<Bus> bus);
-  Result<nlohmann::json> Call(const std::string& uri, const nlohmann::json& body, Millis timeout);
+  // Sends `body` (an encoded request) to the slot `uri`; returns the reply's result.
+  Result<nlohmann::json> Call(const std::string& uri, const std::string& body, Millis timeout);
   // A request whose progress arrives on `progress_uri` meanwhile (see Deploy).
-  Result<nlohmann::json> CallWithProgress(const std::string& uri, const nlohmann::json& body,
+  Result<nlohmann::json> CallWithProgress(const std::string& uri, const std::string& body,
                                           const std::string& progress_uri, Millis idle_timeout,
                                           const ProgressHandler& on_progress);
   std::unique_ptr<Bus> bus_;
@@ -136,7 +131,8 @@ std::vector<std::string> ScanFiltersFor(std::string_view base, const std::vector
 // The publish allow list an entity's JWT claims amount to (see client.cc).
 std::vector<std::string> EffectivePubAllow(const nlohmann::json& claims);
 
-// Parses a log message published by a daemon; garbage yields no entries.
+// Parses a log message published by a daemon; garbage yields no entries, a message of a newer
+// protocol version one "spawnd" entry that says so.
 std::vector<LogEntry> ParseLogMessage(std::string_view data);
 // Turns the kept heartbeats (subject, payload) into hosts; `now_ms` decides up/down.
 std::vector<HostStatus> AssembleHosts(const std::vector<std::pair<std::string, std::string>>& heartbeats,

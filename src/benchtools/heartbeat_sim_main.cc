@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "bus/bus.h"
+#include "protocol/published.h"
 #include "spawnpoint/client.h"
 #include "uri/uri.h"
 #include "util/clock.h"
@@ -111,42 +112,25 @@ std::vector<FakeHost> MakeHosts(const Flags& f) {
 
 std::string Alias(const std::string& uri) { return uri.substr(uri.rfind('/') + 1); }
 
-// Same fields as sp::DaemonHeartbeat (src/daemon/heartbeat.cc).
-nlohmann::json DaemonPayload(const FakeHost& host, int64_t now_ms, int64_t interval_ms) {
-  nlohmann::json svcs = nlohmann::json::array();
-  for (const auto& s : host.services) svcs.push_back({{"name", s}, {"state", "running"}});
+// A daemon heartbeat like spawnd's, encoded by the protocol's own encoder.
+std::string DaemonPayload(const FakeHost& host, int64_t now_ms, int64_t interval_ms) {
   int64_t n = static_cast<int64_t>(host.services.size());
-  return {{"kind", "daemon"},
-          {"version", kVersion},
-          {"alias", Alias(host.uri)},
-          {"uri", host.uri},
-          {"time", sp::Rfc3339Millis(now_ms)},
-          {"timeMs", now_ms},
-          {"intervalMs", interval_ms},
-          {"cpuShares", {{"total", kHostCpuShares}, {"available", kHostCpuShares - n * kServiceCpuShares}}},
-          {"memory", {{"total", kHostMemoryMib}, {"available", kHostMemoryMib - n * kServiceMemoryMib}}},
-          {"services", svcs}};
+  sp::DaemonHeartbeat hb{kVersion,         Alias(host.uri),
+                         host.uri,         sp::Rfc3339Millis(now_ms),
+                         now_ms,           interval_ms,
+                         kHostCpuShares,   kHostCpuShares - n * kServiceCpuShares,
+                         kHostMemoryMib,   kHostMemoryMib - n * kServiceMemoryMib,
+                         {}};
+  for (const auto& s : host.services) hb.services.push_back({s, "running"});
+  return sp::protocol::EncodeDaemonHeartbeat(hb);
 }
 
-// Same fields as sp::ServiceHeartbeat (src/daemon/heartbeat.cc) plus the "ports" and "image" that
-// Daemon::PublishServiceHeartbeat (src/daemon/daemon.cc) adds; `pid` is made up.
-nlohmann::json ServicePayload(const FakeHost& host, const std::string& name, int64_t pid, int64_t now_ms,
-                              int64_t interval_ms) {
-  return {{"kind", "service"},
-          {"name", name},
-          {"host", host.uri},
-          {"time", sp::Rfc3339Millis(now_ms)},
-          {"timeMs", now_ms},
-          {"intervalMs", interval_ms},
-          {"state", "running"},
-          {"pid", pid},
-          {"restarts", 0},
-          {"cpuShares", kServiceCpuShares},
-          {"memory", kServiceMemoryMib},
-          {"usedCpuShares", 0.0},
-          {"usedMemory", 0.5},
-          {"ports", nlohmann::json::array()},
-          {"image", kImage}};
+// A service heartbeat like spawnd's; `pid` is made up.
+std::string ServicePayload(const FakeHost& host, const std::string& name, int64_t pid, int64_t now_ms,
+                           int64_t interval_ms) {
+  sp::ServiceHeartbeat hb{name, host.uri, sp::Rfc3339Millis(now_ms), now_ms, interval_ms, "running", pid, 0,
+                          kServiceCpuShares, kServiceMemoryMib, 0.0, 0.5, kImage, {}};
+  return sp::protocol::EncodeServiceHeartbeat(hb);
 }
 
 sp::Status PublishRound(sp::Bus& bus, const std::vector<FakeHost>& hosts, int64_t interval_ms) {
@@ -155,10 +139,10 @@ sp::Status PublishRound(sp::Bus& bus, const std::vector<FakeHost>& hosts, int64_
   for (const FakeHost& h : hosts) {
     sp::SpawnpointUris uris{h.uri};
     for (const std::string& s : h.services) {
-      std::string body = ServicePayload(h, s, ++pid, now, interval_ms).dump();
+      std::string body = ServicePayload(h, s, ++pid, now, interval_ms);
       SP_RETURN_IF_ERROR(bus.Publish(sp::UriToSubject(uris.ServiceHeartbeat(s)), body));
     }
-    std::string body = DaemonPayload(h, now, interval_ms).dump();
+    std::string body = DaemonPayload(h, now, interval_ms);
     SP_RETURN_IF_ERROR(bus.Publish(sp::UriToSubject(uris.DaemonHeartbeat()), body));
   }
   return bus.Flush(sp::Millis(10000));

@@ -15,6 +15,7 @@
 #include "cli/image_commands.h"
 #include "config/service_config.h"
 #include "config/yaml_fields.h"
+#include "protocol/service_messages.h"
 #include "util/clock.h"
 #include "util/fs.h"
 
@@ -81,7 +82,7 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   if (!uri) return Fail(uri.error(), "deploy");
   auto client = ctx.Connect();
   if (!client) return Fail(client.error(), "deploy");
-  DeployArgs args{cfg->name, *yaml, f.config, *files, ""};
+  DeployRequest args{cfg->name, *yaml, f.config, *files, ""};
   if (!cfg->entity.empty()) {  // the seed's bw2Entity: a file on this host, injected into the service
     std::string path = cfg->entity[0] == '/' ? cfg->entity : JoinPath(Dirname(f.config), cfg->entity);
     auto creds = ReadFileCapped(path, 64 << 10);
@@ -183,7 +184,7 @@ int Inspect(Context& ctx, const ServiceFlags& f) {
   auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "inspect " + f.name);
   if (f.json) {
-    PrintLine(info->dump(2));
+    PrintLine(protocol::ToJson(*info).dump(2));
   } else {
     std::string text = InspectText(*info);
     if (!text.empty() && text.back() == '\n') text.pop_back();

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "cli/progress_view.h"
+#include "protocol/service_messages.h"
 #include "util/clock.h"
 #include "util/duration.h"
 
@@ -16,12 +18,25 @@ std::string Fixed(double v) {
   return buf;
 }
 
+std::string Pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+std::string ShortDigest(const std::string& d) {
+  return d.rfind("sha256:", 0) == 0 && d.size() >= 19 ? d.substr(7, 12) : d;
+}
+
 std::string Ago(int64_t then_ms, int64_t now_ms) {
   if (then_ms <= 0) return "never seen";
   return "seen " + FormatWhen(then_ms) + " (" + FormatDuration(Millis(now_ms - then_ms)) + ") ago";
 }
 
 void HostHeader(std::string& out, const HostStatus& h, int64_t now_ms) {
+  if (!h.problem.empty()) {
+    out += "[" + h.alias + "] at " + h.uri + ": " + h.problem + "\n";
+    return;
+  }
   out += "[" + h.alias + "] " + Ago(h.last_seen_ms, now_ms) + " at " + h.uri + (h.up ? "" : " (DOWN)") + "\n";
   out += "Available CPU Shares: " + std::to_string(h.cpu_available) + "/" + std::to_string(h.cpu_total) + "\n";
   out += "Available Memory: " + std::to_string(h.memory_available) + "/" + std::to_string(h.memory_total) + "\n";
@@ -53,12 +68,10 @@ nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
                       {"usedCpuShares", s.used_cpu_shares},
                       {"usedMemory", s.used_memory_mib},
                       {"restarts", s.restarts},
-                      {"image", s.raw.is_object() && s.raw.contains("image") ? s.raw["image"] : nlohmann::json()},
-                      {"ports", s.raw.is_object() && s.raw.contains("ports") && s.raw["ports"].is_array()
-                                    ? s.raw["ports"]
-                                    : nlohmann::json::array()}});
+                      {"image", s.image.empty() ? nlohmann::json() : nlohmann::json(s.image)},
+                      {"ports", protocol::PortsToJson(s.ports)}});
     }
-    arr.push_back({{"alias", h.alias},
+    nlohmann::json host = {{"alias", h.alias},
                    {"uri", h.uri},
                    {"version", h.version},
                    {"lastSeen", Rfc3339Millis(h.last_seen_ms)},
@@ -66,7 +79,9 @@ nlohmann::json ScanJson(const std::vector<HostStatus>& hosts) {
                    {"heartbeatIntervalMs", h.interval_ms},
                    {"cpuShares", {{"total", h.cpu_total}, {"available", h.cpu_available}}},
                    {"memory", {{"total", h.memory_total}, {"available", h.memory_available}}},
-                   {"services", svcs}});
+                   {"services", svcs}};
+    if (!h.problem.empty()) host["problem"] = h.problem;
+    arr.push_back(std::move(host));
   }
   return {{"hosts", arr}};
 }
@@ -90,55 +105,52 @@ std::string ScanText(const std::vector<HostStatus>& hosts, int64_t now_ms) {
   return out;
 }
 
-// Replies come from the network: read every field type-checked.
-std::string InspectText(const nlohmann::json& j) {
-  auto field = [](const nlohmann::json& o, const char* k) {
-    return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
-  };
-  auto str = [&](const char* k) { return field(j, k); };
-  auto num = [&](const nlohmann::json& o, const char* k) {
-    return o.is_object() && o.contains(k) && o[k].is_number() ? o[k].get<double>() : 0.0;
-  };
-  auto flag = [](const nlohmann::json& o, const char* k) {
-    return o.is_object() && o.contains(k) && o[k].is_boolean() && o[k].get<bool>();
-  };
-  std::string out = str("name") + ": " + str("state") + "\n";
-  out += "  pid: " + std::to_string(static_cast<int64_t>(num(j, "pid"))) + "  instance: " +
-         std::to_string(static_cast<int64_t>(num(j, "instance"))) +
-         "  restarts: " + std::to_string(static_cast<int64_t>(num(j, "restarts"))) + "\n";
-  if (!str("address").empty()) out += "  address: " + str("address") + "\n";
-  if (j.contains("image") && j["image"].is_object()) {
-    const auto& img = j["image"];
-    out += "  image: " + field(img, "reference");
-    if (!field(img, "digest").empty()) out += " (" + field(img, "digest") + ")";
-    out += "\n";
-  }
-  if (j.contains("ports") && j["ports"].is_array() && !j["ports"].empty()) {
+std::string InspectText(const ServiceDescription& d) {
+  std::string out = d.name + ": " + d.state + "\n";
+  out += "  pid: " + std::to_string(d.pid) + "  instance: " + std::to_string(d.instance) +
+         "  restarts: " + std::to_string(d.restarts) + "\n";
+  if (!d.address.empty()) out += "  address: " + d.address + "\n";
+  out += "  image: " + d.image.reference;
+  if (!d.image.digest.empty()) out += " (" + d.image.digest + ")";
+  out += "\n";
+  if (!d.ports.empty()) {
     out += "  ports:";
-    for (const auto& p : j["ports"]) {
-      out += " " + std::to_string(static_cast<int64_t>(num(p, "hostPort"))) + "->" +
-             std::to_string(static_cast<int64_t>(num(p, "containerPort"))) + "/" + field(p, "protocol");
-    }
+    for (const ServicePort& p : d.ports)
+      out += " " + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) + "/" + p.protocol;
     out += "\n";
   }
-  out += "  reserved: " + std::to_string(static_cast<int64_t>(num(j, "cpuShares"))) + " CPU shares, " +
-         std::to_string(static_cast<int64_t>(num(j, "memory"))) + " MiB\n";
-  out += "  used: ~" + Fixed(num(j, "usedCpuShares")) + " CPU shares, " + Fixed(num(j, "usedMemory")) + " MiB\n";
-  if (j.contains("lastExit") && j["lastExit"].is_object()) {
-    const auto& e = j["lastExit"];
-    out += "  last exit: code " + std::to_string(static_cast<int64_t>(num(e, "code")));
-    if (num(e, "signal") != 0) out += ", signal " + std::to_string(static_cast<int64_t>(num(e, "signal")));
-    if (flag(e, "oomKilled")) out += ", killed: out of memory";
+  out += "  reserved: " + std::to_string(d.cpu_shares) + " CPU shares, " + std::to_string(d.memory_mib) + " MiB\n";
+  out += "  used: ~" + Fixed(d.used_cpu_shares) + " CPU shares, " + Fixed(d.used_memory_mib) + " MiB\n";
+  if (d.last_exit) {
+    out += "  last exit: code " + std::to_string(d.last_exit->code);
+    if (d.last_exit->signal != 0) out += ", signal " + std::to_string(d.last_exit->signal);
+    if (d.last_exit->oom_killed) out += ", killed: out of memory";
     out += "\n";
   }
-  if (j.contains("events") && j["events"].is_array() && !j["events"].empty()) {
+  if (d.events && !d.events->empty()) {
     out += "  events:\n";
-    for (const auto& ev : j["events"]) {
-      if (!ev.is_object()) continue;
-      out += "    " + field(ev, "time") + "  " + field(ev, "kind") + "  " + field(ev, "message") + "\n";
-    }
+    for (const ServiceEvent& ev : *d.events) out += "    " + ev.time + "  " + ev.kind + "  " + ev.message + "\n";
   }
   return out;
+}
+
+std::string ImagesText(const ImageList& list) {
+  std::string out = Pad("REFERENCE", 44) + Pad("DIGEST", 14) + Pad("SIZE", 10) + Pad("ON DISK", 10) +
+                    Pad("PULLED", 22) + "USED BY\n";
+  for (const ImageDescription& img : list.images) {
+    std::string used;
+    for (const std::string& u : img.used_by) used += (used.empty() ? "" : ",") + u;
+    out += Pad(img.reference, 43) + " " + Pad(ShortDigest(img.digest), 14) + Pad(FormatBytes(img.size), 10) +
+           Pad(FormatBytes(img.disk_size), 10) + Pad(img.pulled_at, 22) + (used.empty() ? "-" : used) + "\n";
+  }
+  return out + "total on disk: " + FormatBytes(list.disk_size);
+}
+
+std::string PruneText(const PruneReport& r) {
+  std::string out;
+  for (const std::string& ref : r.images) out += "removed " + ref + "\n";
+  return out + "removed " + std::to_string(r.blobs) + " blobs and " + std::to_string(r.layers) + " layers, freed " +
+         FormatBytes(r.bytes);
 }
 
 }  // namespace sp::cli

@@ -1,5 +1,6 @@
-// Rendering of scan and inspect results, as text (like the seed's spawnctl)
-// and as the JSON that scripts depend on (keys documented in docs/guide.md).
+// Rendering of what daemons answer, as text (like the seed's spawnctl) and
+// as the JSON that scripts depend on (keys documented in docs/guide.md; the
+// JSON of inspect and images is the protocol's own, src/protocol).
 // Pure functions.
 #pragma once
 
@@ -13,7 +14,9 @@ namespace sp::cli {
 
 nlohmann::json ScanJson(const std::vector<HostStatus>& hosts);
 std::string ScanText(const std::vector<HostStatus>& hosts, int64_t now_ms);
-std::string InspectText(const nlohmann::json& info);
+std::string InspectText(const ServiceDescription& info);
+std::string ImagesText(const ImageList& images);
+std::string PruneText(const PruneReport& report);
 // "17 Nov 26 17:42 UTC" (local time zone).
 std::string FormatWhen(int64_t ms);
 

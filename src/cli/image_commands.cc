@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cli/format.h"
+#include "protocol/image_messages.h"
 #include "util/clock.h"
 
 namespace sp::cli {
@@ -17,22 +19,6 @@ constexpr Millis kProgressIdleTimeout{120000};
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::string Pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
-
-std::string ShortDigest(const std::string& d) {
-  return d.rfind("sha256:", 0) == 0 && d.size() >= 19 ? d.substr(7, 12) : d;
-}
-
-int64_t Int(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0;
-}
-std::string Str(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
 }
 
 }  // namespace
@@ -81,26 +67,7 @@ int Images(Context& ctx, const ImagesFlags& f) {
   if (!client) return Fail(client.error(), "images");
   auto r = (*client)->Images(*uri, kRequestTimeout);
   if (!r) return Fail(r.error(), "images");
-  if (f.json) {
-    PrintLine(r->dump(2));
-    return 0;
-  }
-  PrintLine(Pad("REFERENCE", 44) + Pad("DIGEST", 14) + Pad("SIZE", 10) + Pad("ON DISK", 10) + Pad("PULLED", 22) +
-            "USED BY");
-  if (r->contains("images") && (*r)["images"].is_array()) {
-    for (const auto& img : (*r)["images"]) {
-      std::string used;
-      if (img.contains("usedBy") && img["usedBy"].is_array()) {
-        for (const auto& u : img["usedBy"]) {
-          if (u.is_string()) used += (used.empty() ? "" : ",") + u.get<std::string>();
-        }
-      }
-      PrintLine(Pad(Str(img, "reference"), 43) + " " + Pad(ShortDigest(Str(img, "digest")), 14) +
-                Pad(FormatBytes(Int(img, "size")), 10) + Pad(FormatBytes(Int(img, "diskSize")), 10) +
-                Pad(Str(img, "pulledAt"), 22) + (used.empty() ? "-" : used));
-    }
-  }
-  PrintLine("total on disk: " + FormatBytes(Int(*r, "diskSize")));
+  PrintLine(f.json ? protocol::ToJson(*r).dump(2) : ImagesText(*r));
   return 0;
 }
 
@@ -113,11 +80,7 @@ int PullImage(Context& ctx, const ImagesFlags& f) {
   auto r = (*client)->Pull(*uri, f.reference, kProgressIdleTimeout, printer.Handler());
   printer.Release();
   if (!r) return Fail(r.error(), "pull " + f.reference);
-  if (f.json) {
-    PrintLine(r->dump(2));
-  } else {
-    PrintLine("pulled " + Str(*r, "reference") + " (" + Str(*r, "digest") + ")");
-  }
+  PrintLine(f.json ? protocol::ToJson(*r).dump(2) : "pulled " + r->reference + " (" + r->digest + ")");
   return 0;
 }
 
@@ -128,17 +91,7 @@ int PruneImages(Context& ctx, const ImagesFlags& f) {
   if (!client) return Fail(client.error(), "images prune");
   auto r = (*client)->PruneImages(*uri, kRequestTimeout);
   if (!r) return Fail(r.error(), "images prune");
-  if (f.json) {
-    PrintLine(r->dump(2));
-    return 0;
-  }
-  if (r->contains("images") && (*r)["images"].is_array()) {
-    for (const auto& ref : (*r)["images"]) {
-      if (ref.is_string()) PrintLine("removed " + ref.get<std::string>());
-    }
-  }
-  PrintLine("removed " + std::to_string(Int(*r, "blobs")) + " blobs and " + std::to_string(Int(*r, "layers")) +
-            " layers, freed " + FormatBytes(Int(*r, "bytes")));
+  PrintLine(f.json ? protocol::ToJson(*r).dump(2) : PruneText(*r));
   return 0;
 }
 

@@ -3,8 +3,10 @@
 #include <cstdlib>
 
 #include "cli/app.h"
+#include "protocol/envelope.h"
 
 int main(int argc, char** argv) {
+  sp::protocol::SetReaderName("this spawnctl");  // for "... uses protocol version N" errors
   int code = sp::cli::RunSpawnctl(argc, argv);
   // Every connection, file and subscription is closed by now (RunSpawnctl's objects are gone).
   // What remains at exit is the libraries' own teardown (OpenSSL's tables, cnats' threads), about

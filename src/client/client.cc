@@ -1,5 +1,5 @@
 // Client: spawnctl's operations as a library. Requests go to the slots of
-// the Spawnpoint URI hierarchy; replies use the envelope in bus/protocol.h.
+// the Spawnpoint URI hierarchy, encoded and decoded by src/protocol.
 #include "spawnpoint/client.h"
 
 #include <algorithm>
@@ -9,10 +9,12 @@
 #include "bus/bus.h"
 #include "auth/creds.h"
 #include "auth/grant.h"
-#include "bus/protocol.h"
 #include "config/service_config.h"
+#include "protocol/envelope.h"
+#include "protocol/image_messages.h"
+#include "protocol/requests.h"
+#include "protocol/service_messages.h"
 #include "uri/uri.h"
-#include "util/base64.h"
 #include "util/clock.h"
 
 namespace sp {
@@ -40,17 +42,29 @@ Result<std::unique_ptr<Client>> Client::Connect(const Endpoint& ep) {
 
 Status Client::Flush(Millis timeout) { return bus_->Flush(timeout); }
 
-Result<nlohmann::json> Client::Call(const std::string& uri, const nlohmann::json& body, Millis timeout) {
-  auto reply = bus_->Request(UriToSubject(uri), body.dump(), timeout);
-  if (!reply) {
-    Status e = reply.error();
-    if (e.code() == Code::kUnavailable)
-      return Err(Status::Unavailable("no daemon answered on " + uri + " (is the host URI right, and is spawnd up?)"));
-    if (e.code() == Code::kDeadlineExceeded)
-      return Err(Status::DeadlineExceeded("no reply on " + uri + " within " + FormatDuration(timeout)));
-    return Err(e);
-  }
-  return DecodeReply(reply->data);
+namespace {
+
+// What a failed request means to the user: the router's "no responders" and a timeout, said plainly.
+Status RequestFailed(const Status& e, const std::string& uri, const std::string& no_reply) {
+  if (e.code() == Code::kUnavailable)
+    return Status::Unavailable("no daemon answered on " + uri + " (is the host URI right, and is spawnd up?)");
+  if (e.code() == Code::kDeadlineExceeded) return Status::DeadlineExceeded(no_reply);
+  return e;
+}
+
+// The typed result of a reply, or its error.
+template <typename T>
+Result<T> Typed(Result<nlohmann::json> result, Result<T> (*decode)(const nlohmann::json&)) {
+  if (!result) return Err(result.error());
+  return decode(*result);
+}
+
+}  // namespace
+
+Result<nlohmann::json> Client::Call(const std::string& uri, const std::string& body, Millis timeout) {
+  auto reply = bus_->Request(UriToSubject(uri), body, timeout);
+  if (!reply) return Err(RequestFailed(reply.error(), uri, "no reply on " + uri + " within " + FormatDuration(timeout)));
+  return protocol::DecodeReply(reply->data);
 }
 
 namespace {
@@ -120,16 +134,7 @@ Status CheckHostAndName(std::string_view host_uri, std::string_view name) {
 }
 }  // namespace
 
-Result<nlohmann::json> Client::Deploy(std::string_view host_uri, const DeployArgs& args, Millis timeout) {
-  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
-  nlohmann::json body = {{"name", args.name}, {"config", args.yaml}, {"configFile", args.file_name}};
-  if (!args.entity.empty()) body["entity"] = args.entity;
-  // JSON cannot carry bytes: the archive travels base64-encoded.
-  if (!args.files.empty()) body["files"] = EncodeBase64(args.files);
-  return Call(SpawnpointUris(std::string(host_uri)).DaemonConfigSlot(), body, timeout);
-}
-
-Result<nlohmann::json> Client::CallWithProgress(const std::string& uri, const nlohmann::json& body,
+Result<nlohmann::json> Client::CallWithProgress(const std::string& uri, const std::string& body,
                                                 const std::string& progress_uri, Millis idle_timeout,
                                                 const ProgressHandler& on_progress) {
   using Clock = std::chrono::steady_clock;
@@ -143,67 +148,67 @@ Result<nlohmann::json> Client::CallWithProgress(const std::string& uri, const nl
   });
   if (!sub) return Err(sub.error());
   SP_RETURN_IF_ERROR(bus_->Flush(idle_timeout));
-  auto reply = bus_->Request(UriToSubject(uri), body.dump(), idle_timeout,
+  auto reply = bus_->Request(UriToSubject(uri), body, idle_timeout,
                              [last] { return Clock::time_point(Clock::duration(last->load())); });
   sub->reset();  // no more callbacks once this returns
-  if (!reply) {
-    Status e = reply.error();
-    if (e.code() == Code::kUnavailable)
-      return Err(Status::Unavailable("no daemon answered on " + uri + " (is the host URI right, and is spawnd up?)"));
-    if (e.code() == Code::kDeadlineExceeded)
-      return Err(Status::DeadlineExceeded("no reply and no progress on " + uri + " for " + FormatDuration(idle_timeout)));
-    return Err(e);
-  }
-  return DecodeReply(reply->data);
+  if (!reply)
+    return Err(RequestFailed(reply.error(), uri,
+                             "no reply and no progress on " + uri + " for " + FormatDuration(idle_timeout)));
+  return protocol::DecodeReply(reply->data);
 }
 
-Result<nlohmann::json> Client::Deploy(std::string_view host_uri, const DeployArgs& args, Millis idle_timeout,
+Result<ServiceDescription> Client::Deploy(std::string_view host_uri, const DeployRequest& req, Millis idle_timeout,
+                                          const ProgressHandler& on_progress) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  DeployRequest named = req;
+  if (named.name.empty()) {
+    SP_ASSIGN_OR_RETURN(ServiceConfig cfg, ParseServiceConfig(req.config, req.config_file));
+    named.name = cfg.name;
+  }
+  SP_RETURN_IF_ERROR(ValidateServiceName(named.name));
+  SpawnpointUris uris{std::string(host_uri)};
+  return Typed(CallWithProgress(uris.DaemonConfigSlot(), protocol::EncodeDeployRequest(named),
+                                uris.ServiceProgress(named.name), idle_timeout, on_progress),
+               protocol::DecodeServiceDescription);
+}
+
+Result<ImageList> Client::Images(std::string_view host_uri, Millis timeout) {
+  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
+  return Typed(Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("images"), protocol::EncodeEmptyRequest(), timeout),
+               protocol::DecodeImageList);
+}
+
+Result<ImageDescription> Client::Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
                                       const ProgressHandler& on_progress) {
   SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
-  std::string name = args.name;
-  if (name.empty()) {
-    SP_ASSIGN_OR_RETURN(ServiceConfig cfg, ParseServiceConfig(args.yaml, args.file_name));
-    name = cfg.name;
-  }
-  SP_RETURN_IF_ERROR(ValidateServiceName(name));
-  nlohmann::json body = {{"name", name}, {"config", args.yaml}, {"configFile", args.file_name}};
-  if (!args.entity.empty()) body["entity"] = args.entity;
-  if (!args.files.empty()) body["files"] = EncodeBase64(args.files);
   SpawnpointUris uris{std::string(host_uri)};
-  return CallWithProgress(uris.DaemonConfigSlot(), body, uris.ServiceProgress(name), idle_timeout, on_progress);
+  std::string body = protocol::EncodePullRequest({std::string(reference)});
+  return Typed(CallWithProgress(uris.DaemonSlot("pull"), body, uris.DaemonProgress(), idle_timeout, on_progress),
+               protocol::DecodeImageDescription);
 }
 
-Result<nlohmann::json> Client::Images(std::string_view host_uri, Millis timeout) {
+Result<PruneReport> Client::PruneImages(std::string_view host_uri, Millis timeout) {
   SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
-  return Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("images"), nlohmann::json::object(), timeout);
+  return Typed(Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("prune"), protocol::EncodeEmptyRequest(), timeout),
+               protocol::DecodePruneReport);
 }
 
-Result<nlohmann::json> Client::Pull(std::string_view host_uri, std::string_view reference, Millis idle_timeout,
-                                    const ProgressHandler& on_progress) {
-  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
-  SpawnpointUris uris{std::string(host_uri)};
-  return CallWithProgress(uris.DaemonSlot("pull"), {{"reference", std::string(reference)}}, uris.DaemonProgress(),
-                          idle_timeout, on_progress);
-}
-
-Result<nlohmann::json> Client::PruneImages(std::string_view host_uri, Millis timeout) {
-  SP_RETURN_IF_ERROR(ValidateUri(host_uri, "host URI"));
-  return Call(SpawnpointUris(std::string(host_uri)).DaemonSlot("prune"), nlohmann::json::object(), timeout);
-}
-
-Result<nlohmann::json> Client::Restart(std::string_view host_uri, std::string_view name, Millis timeout) {
+Result<ServiceDescription> Client::Restart(std::string_view host_uri, std::string_view name, Millis timeout) {
   SP_RETURN_IF_ERROR(CheckHostAndName(host_uri, name));
-  return Call(SpawnpointUris(std::string(host_uri)).ServiceRestartSlot(name), nlohmann::json::object(), timeout);
+  std::string uri = SpawnpointUris(std::string(host_uri)).ServiceRestartSlot(name);
+  return Typed(Call(uri, protocol::EncodeEmptyRequest(), timeout), protocol::DecodeServiceDescription);
 }
 
-Result<nlohmann::json> Client::Stop(std::string_view host_uri, std::string_view name, Millis timeout) {
+Result<StopResult> Client::Stop(std::string_view host_uri, std::string_view name, Millis timeout) {
   SP_RETURN_IF_ERROR(CheckHostAndName(host_uri, name));
-  return Call(SpawnpointUris(std::string(host_uri)).ServiceStopSlot(name), nlohmann::json::object(), timeout);
+  std::string uri = SpawnpointUris(std::string(host_uri)).ServiceStopSlot(name);
+  return Typed(Call(uri, protocol::EncodeEmptyRequest(), timeout), protocol::DecodeStopResult);
 }
 
-Result<nlohmann::json> Client::Inspect(std::string_view host_uri, std::string_view name, Millis timeout) {
+Result<ServiceDescription> Client::Inspect(std::string_view host_uri, std::string_view name, Millis timeout) {
   SP_RETURN_IF_ERROR(CheckHostAndName(host_uri, name));
-  return Call(SpawnpointUris(std::string(host_uri)).ServiceInspectSlot(name), nlohmann::json::object(), timeout);
+  std::string uri = SpawnpointUris(std::string(host_uri)).ServiceInspectSlot(name);
+  return Typed(Call(uri, protocol::EncodeEmptyRequest(), timeout), protocol::DecodeServiceDescription);
 }
 
 Result<std::unique_ptr<Follower>> Client::Tail(std::string_view host_uri, std::string_view name,

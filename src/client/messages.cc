@@ -1,9 +1,11 @@
-// Decoding of what daemons publish: heartbeats (kept as last values by the
-// router) and log messages. Both come from the network, so every field is
-// checked and anything malformed is skipped, never trusted.
+// What scan and tail make of what daemons publish: heartbeats (kept as last
+// values by the router) grouped into hosts, and log messages split into
+// entries. Decoding is src/protocol's (published.h): lenient per field, and
+// what is not a message at all is skipped, never trusted.
 #include <algorithm>
 #include <map>
 
+#include "protocol/published.h"
 #include "spawnpoint/client.h"
 #include "uri/uri.h"
 
@@ -14,15 +16,6 @@ constexpr std::string_view kDaemonTail = "/s.spawnpoint/daemon/i.spawnpoint/sign
 constexpr std::string_view kServiceMarker = "/s.spawnpoint/";
 constexpr std::string_view kServiceTail = "/i.spawnable/signal/heartbeat";
 
-int64_t Int(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0;
-}
-double Num(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
-}
-std::string Str(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
-}
 bool Fresh(int64_t last_ms, int64_t interval_ms, int64_t now_ms) {
   if (interval_ms <= 0 || last_ms <= 0) return false;
   return static_cast<double>(now_ms - last_ms) <= kDownAfterPeriods * static_cast<double>(interval_ms);
@@ -40,33 +33,36 @@ HostStatus& HostFor(std::map<std::string, HostStatus>& hosts, const std::string&
   return h;
 }
 
-void AddDaemon(HostStatus& h, const nlohmann::json& j, int64_t now_ms) {
-  h.version = Str(j, "version");
-  h.last_seen_ms = Int(j, "timeMs");
-  h.interval_ms = Int(j, "intervalMs");
+void AddDaemon(HostStatus& h, const Result<DaemonHeartbeat>& hb, int64_t now_ms) {
+  if (!hb) {
+    h.problem = hb.error().message();
+    return;
+  }
+  h.version = hb->version;
+  h.last_seen_ms = hb->time_ms;
+  h.interval_ms = hb->interval_ms;
   h.up = Fresh(h.last_seen_ms, h.interval_ms, now_ms);
-  if (j.contains("cpuShares") && j["cpuShares"].is_object()) {
-    h.cpu_total = Int(j["cpuShares"], "total");
-    h.cpu_available = Int(j["cpuShares"], "available");
-  }
-  if (j.contains("memory") && j["memory"].is_object()) {
-    h.memory_total = Int(j["memory"], "total");
-    h.memory_available = Int(j["memory"], "available");
-  }
+  h.cpu_total = hb->cpu_total;
+  h.cpu_available = hb->cpu_available;
+  h.memory_total = hb->memory_total;
+  h.memory_available = hb->memory_available;
 }
 
-ServiceStatus ParseService(const std::string& name, const nlohmann::json& j, int64_t now_ms) {
+std::optional<ServiceStatus> ParseService(const std::string& name, std::string_view payload, int64_t now_ms) {
+  auto hb = protocol::DecodeServiceHeartbeat(payload);
+  if (!hb) return std::nullopt;
   ServiceStatus s;
   s.name = name;
-  s.state = Str(j, "state");
-  s.last_seen_ms = Int(j, "timeMs");
-  s.up = Fresh(s.last_seen_ms, Int(j, "intervalMs"), now_ms);
-  s.cpu_shares = Int(j, "cpuShares");
-  s.memory_mib = Int(j, "memory");
-  s.used_cpu_shares = Num(j, "usedCpuShares");
-  s.used_memory_mib = Num(j, "usedMemory");
-  s.restarts = Int(j, "restarts");
-  s.raw = j;
+  s.state = hb->state;
+  s.last_seen_ms = hb->time_ms;
+  s.up = Fresh(s.last_seen_ms, hb->interval_ms, now_ms);
+  s.cpu_shares = hb->cpu_shares;
+  s.memory_mib = hb->memory_mib;
+  s.used_cpu_shares = hb->used_cpu_shares;
+  s.used_memory_mib = hb->used_memory_mib;
+  s.restarts = hb->restarts;
+  s.image = hb->image;
+  s.ports = hb->ports;
   return s;
 }
 
@@ -78,17 +74,18 @@ std::vector<HostStatus> AssembleHosts(const std::vector<std::pair<std::string, s
   for (const auto& [subject, payload] : heartbeats) {
     auto uri = SubjectToUri(subject);
     if (!uri) continue;
-    auto j = nlohmann::json::parse(payload, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) continue;
     if (EndsWith(*uri, kDaemonTail)) {
-      AddDaemon(HostFor(hosts, uri->substr(0, uri->size() - kDaemonTail.size())), j, now_ms);
+      auto hb = protocol::DecodeDaemonHeartbeat(payload);
+      if (!hb && hb.error().code() != Code::kUnimplemented) continue;  // garbage: no host; newer: said why
+      AddDaemon(HostFor(hosts, uri->substr(0, uri->size() - kDaemonTail.size())), hb, now_ms);
     } else if (EndsWith(*uri, kServiceTail)) {
       std::string head = uri->substr(0, uri->size() - kServiceTail.size());
       auto pos = head.rfind(kServiceMarker);
       if (pos == std::string::npos) continue;
       std::string name = head.substr(pos + kServiceMarker.size());
       if (name.empty() || name.find('/') != std::string::npos || name == "daemon") continue;
-      HostFor(hosts, head.substr(0, pos)).services.push_back(ParseService(name, j, now_ms));
+      auto service = ParseService(name, payload, now_ms);
+      if (service) HostFor(hosts, head.substr(0, pos)).services.push_back(std::move(*service));
     }
   }
   std::vector<HostStatus> out;
@@ -102,13 +99,12 @@ std::vector<HostStatus> AssembleHosts(const std::vector<std::pair<std::string, s
 
 std::vector<LogEntry> ParseLogMessage(std::string_view data) {
   std::vector<LogEntry> out;
-  auto j = nlohmann::json::parse(data, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("entries") || !j["entries"].is_array()) return out;
-  std::string service = Str(j, "service");
-  for (const auto& e : j["entries"]) {
-    if (!e.is_object()) continue;
-    out.push_back({service, Str(e, "time"), Str(e, "stream"), Str(e, "text")});
+  auto m = protocol::DecodeLogMessage(data);
+  if (!m) {
+    if (m.error().code() == Code::kUnimplemented) out.push_back({"", "", "spawnd", m.error().message()});
+    return out;
   }
+  for (LogLine& l : m->entries) out.push_back({m->service, std::move(l.time), std::move(l.stream), std::move(l.text)});
   return out;
 }
 

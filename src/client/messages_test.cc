@@ -67,6 +67,36 @@ TEST(ParseLogMessage, ReadsEntriesAndIgnoresGarbage) {
   EXPECT_TRUE(ParseLogMessage(R"({"entries":{}})").empty());
 }
 
+TEST(AssembleHosts, AHostOfANewerProtocolIsShownWithTheReason) {
+  auto hosts = AssembleHosts({Hb("oski/spawnpoint/gamma/s.spawnpoint/daemon/i.spawnpoint/signal/heartbeat",
+                                 {{"v", kProtocolVersion + 1}, {"timeMs", 5}})},
+                             10);
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].alias, "gamma");
+  EXPECT_FALSE(hosts[0].up);
+  EXPECT_NE(hosts[0].problem.find("protocol version 2"), std::string::npos) << hosts[0].problem;
+}
+
+TEST(AssembleHosts, CarriesImageAndPorts) {
+  auto hosts = AssembleHosts(
+      {Hb("a/s.spawnpoint/web/i.spawnable/signal/heartbeat",
+          {{"image", "127.0.0.1:5000/web:1.0"},
+           {"ports", {{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}}}})},
+      0);
+  ASSERT_EQ(hosts.size(), 1u);
+  ASSERT_EQ(hosts[0].services.size(), 1u);
+  EXPECT_EQ(hosts[0].services[0].image, "127.0.0.1:5000/web:1.0");
+  ASSERT_EQ(hosts[0].services[0].ports.size(), 1u);
+  EXPECT_EQ(hosts[0].services[0].ports[0].host_port, 8080);
+}
+
+TEST(ParseLogMessage, ANewerProtocolBecomesOneLineThatSaysSo) {
+  auto e = ParseLogMessage(R"({"v": 2, "service": "hello", "entries": []})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].stream, "spawnd");
+  EXPECT_NE(e[0].text.find("protocol version 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sp
 

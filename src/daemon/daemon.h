@@ -1,12 +1,14 @@
 // Daemon: spawnd. Wires the pieces together and runs the event loop.
 //
-// Start-up is a list of named phases (state dir and lock, store, identity
-// and router, bus, host, supervisor recovery, subscriptions). Then one loop
-// thread waits on: signals (signalfd), new log data (inotify), wake-ups from
-// the supervisor (eventfd) and timers (heartbeats, backoff restarts, router
-// health). Bus requests are handed to a WorkQueue so a slow stop never
-// blocks delivery. SIGTERM/SIGINT end the daemon but leave services running:
-// the next spawnd re-adopts them.
+// Start-up is a list of named phases (daemon_start.cc: state dir and lock,
+// store, identity and router, bus, host, supervisor recovery, subscriptions).
+// Then one loop thread (daemon.cc) waits on: signals (signalfd), new log data
+// (inotify), wake-ups from the supervisor (eventfd) and timers (heartbeats,
+// backoff restarts, router health). Requests are answered by the slot table
+// (slots.h) on a WorkQueue, so a slow stop never blocks delivery; heartbeats
+// are heartbeats.h's. The daemon drives its host only through the Host
+// interface. SIGTERM/SIGINT end the daemon but leave services running: the
+// next spawnd re-adopts them.
 //
 // REQUIRES: SIGTERM, SIGINT, SIGHUP and SIGPIPE blocked in every thread
 // before Start (BlockDaemonSignals, called first thing in main).
@@ -21,9 +23,11 @@
 #include "auth/namespace.h"
 #include "bus/bus.h"
 #include "config/daemon_config.h"
-#include "daemon/heartbeat.h"
-#include "daemon/linux_host.h"
+#include "daemon/daemon_paths.h"
+#include "daemon/describe.h"
+#include "daemon/heartbeats.h"
 #include "daemon/log_shipper.h"
+#include "daemon/slots.h"
 #include "daemon/work_queue.h"
 #include "image/image_store.h"
 #include "image/puller.h"
@@ -37,11 +41,6 @@ namespace sp {
 inline constexpr const char* kVersion = "0.1.0";
 
 void BlockDaemonSignals();
-
-struct DaemonPaths {
-  explicit DaemonPaths(const std::string& state_dir);
-  std::string state, auth, router, services, volumes, netns, cni, runc, images, db, lock, client_json;
-};
 
 class Daemon : public SupervisorListener {
  public:
@@ -61,26 +60,22 @@ class Daemon : public SupervisorListener {
 
  private:
   Daemon(DaemonConfig cfg, std::string monitor_binary);
+  // Start-up phases (daemon_start.cc).
   Status LockStateDir();
   Status OpenStore();
   Status StartRouterAndIdentity();
   Status ConnectBus();
   Status WriteClientInfo();
-  Status CreateHostAndSupervisor();
+  Status CreateHost();
+  Status CreateSupervisor();
   Status Subscribe();
+  // How the host mints a service's own entity (none without a namespace or a signer).
+  Result<std::function<Result<std::string>(const std::string&)>> ServiceCredsMinter();
 
-  void HandleDeploy(const BusMessage& msg);
-  void HandleServiceSlot(const BusMessage& msg);
-  void HandleDaemonSlot(const BusMessage& msg);
-  nlohmann::json DescribeImage(const ImageRecord& rec, const std::map<std::string, std::vector<std::string>>& users);
-  nlohmann::json Describe(const ServiceView& v, bool with_events);
-  void Reply(const BusMessage& msg, const std::string& payload);
-
-  void PublishHeartbeats(bool all);
-  void PublishServiceHeartbeat(const ServiceView& v, int64_t now);
-  void MarkDirty(const std::string& name);
-  void PurgeRemovedHeartbeats();
+  // The loop (daemon.cc).
+  void HandleSignal(bool* stop);
   void StartDueServices(int64_t* next_ms);
+  void Housekeeping();
   void CheckRouter();
   void ReloadIdentities();
 
@@ -89,7 +84,6 @@ class Daemon : public SupervisorListener {
   std::string monitor_binary_;
   SpawnpointUris uris_;
   HostInfo host_info_;
-  std::string service_slot_prefix_;  // subject prefix of <base>/s.spawnpoint/
   int lock_fd_ = -1;
   int wake_fd_ = -1;
   int signal_fd_ = -1;
@@ -103,16 +97,14 @@ class Daemon : public SupervisorListener {
   std::unique_ptr<LogShipper> shipper_;
   std::unique_ptr<ImageStore> images_;
   std::unique_ptr<ImagePuller> puller_;
-  std::unique_ptr<LinuxHost> host_;
+  std::unique_ptr<Host> host_;
+  std::unique_ptr<UsageMeter> usage_;
+  std::unique_ptr<Describer> describer_;
   std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<HeartbeatPublisher> heartbeats_;
+  std::unique_ptr<Slots> slots_;
   std::unique_ptr<WorkQueue> work_;
   std::vector<std::unique_ptr<Subscription>> subs_;
-
-  std::mutex hb_mu_;
-  CpuRate cpu_rate_;                  // GUARDED_BY(hb_mu_)
-  std::set<std::string> dirty_;       // GUARDED_BY(hb_mu_): services whose heartbeat is due now
-  bool daemon_dirty_ = true;          // GUARDED_BY(hb_mu_)
-  std::vector<std::string> removed_;  // GUARDED_BY(hb_mu_): kept heartbeats to purge (loop thread)
 };
 
 }  // namespace sp

@@ -1,6 +1,8 @@
 // Log shipping from segment files to the bus (see log_shipper.h).
 #include "daemon/log_shipper.h"
 
+#include "protocol/published.h"
+
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -24,14 +26,6 @@ constexpr size_t kReadChunk = 1 << 20;
 constexpr size_t kBatchBytes = 64 << 10;
 
 }  // namespace
-
-std::string EncodeLogMessage(const std::string& service, const std::vector<LogRecord>& records) {
-  nlohmann::json entries = nlohmann::json::array();
-  for (const auto& r : records) entries.push_back({{"time", r.time}, {"stream", r.stream}, {"text", r.text}});
-  // Service output need not be UTF-8: replace what is not, never fail.
-  return nlohmann::json{{"service", service}, {"entries", entries}}.dump(-1, ' ', false,
-                                                                      nlohmann::json::error_handler_t::replace);
-}
 
 LogShipper::LogShipper(Publish publish, SavePosition save)
     : publish_(std::move(publish)), save_(std::move(save)) {
@@ -137,7 +131,7 @@ bool LogShipper::ShipSegment(const std::string& name, Tracked& t, const std::str
     size_t batch_bytes = 0, pos = 0, published_to = 0;
     std::string committed[2] = {t.partial[0], t.partial[1]};  // partial lines as of published_to
     auto flush = [&](size_t upto) {
-      if (!batch.empty() && !publish_(name, EncodeLogMessage(name, batch)).ok()) {
+      if (!batch.empty() && !publish_(name, protocol::EncodeLogMessage({name, batch})).ok()) {
         t.partial[0] = committed[0];  // these records will be read again
         t.partial[1] = committed[1];
         return false;

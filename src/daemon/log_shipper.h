@@ -22,17 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "spawnpoint/messages.h"
 #include "util/status.h"
 
 namespace sp {
 
-struct LogRecord {
-  std::string time;
-  std::string stream;  // stdout | stderr | spawnd
-  std::string text;
-};
-// The JSON payload of a log message (see docs/protocol.md).
-std::string EncodeLogMessage(const std::string& service, const std::vector<LogRecord>& records);
+// One line as shipped: the protocol's LogLine (time, stream stdout|stderr|spawnd, text); batches go
+// out as protocol log messages (protocol/published.h).
+using LogRecord = LogLine;
 
 class LogShipper {
  public:

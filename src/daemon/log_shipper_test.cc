@@ -1,6 +1,8 @@
 #include "daemon/log_shipper.h"
 
 #include <gtest/gtest.h>
+
+#include "protocol/published.h"
 #include <poll.h>
 #include <unistd.h>
 
@@ -48,7 +50,7 @@ class LogShipperTest : public ::testing::Test {
 };
 
 TEST(LogMessage, InvalidUtf8IsReplacedNotFatal) {
-  std::string payload = EncodeLogMessage("s", {{"t", "stdout", std::string("bad \xff\xfe bytes")}});
+  std::string payload = protocol::EncodeLogMessage({"s", {{"t", "stdout", std::string("bad \xff\xfe bytes")}}});
   EXPECT_FALSE(nlohmann::json::parse(payload, nullptr, false).is_discarded());
 }
 

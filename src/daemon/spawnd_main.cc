@@ -10,6 +10,7 @@
 #include <string>
 
 #include "daemon/daemon.h"
+#include "protocol/envelope.h"
 #include "util/fs.h"
 
 namespace {
@@ -53,6 +54,7 @@ int Fail(const sp::Status& st) {
 
 int main(int argc, char** argv) {
   sp::BlockDaemonSignals();  // before any thread exists
+  sp::protocol::SetReaderName("this spawnd");
   CLI::App app{"spawnd: the Spawnpoint host daemon"};
   app.require_subcommand(1);
   std::string config;

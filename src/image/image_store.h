@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "registry/digest.h"
+#include "spawnpoint/messages.h"
 #include "util/status.h"
 
 namespace sp {
@@ -43,11 +44,8 @@ struct ImageRecord {
   int64_t pulled_ms = 0;
 };
 
-struct PruneReport {
-  std::vector<std::string> images;  // references of the removed images
-  int64_t blobs = 0, layers = 0;    // how many were removed
-  int64_t bytes = 0;                // disk space freed (apparent size)
-};
+// What Prune removed: the protocol's PruneReport (images: references of the removed images; blobs,
+// layers: how many were removed; bytes: disk space freed, apparent size).
 
 class ImageStore {
  public:

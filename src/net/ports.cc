@@ -1,6 +1,8 @@
 // Published ports: validation, host port probes (bind and release) and resolution of a service's list.
 #include "net/ports.h"
 
+#include "protocol/service_messages.h"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -152,12 +154,7 @@ Result<std::vector<PublishedPort>> ResolvePorts(
   return resolved;
 }
 
-nlohmann::json PortMappingsJson(const std::vector<PublishedPort>& ports) {
-  nlohmann::json mappings = nlohmann::json::array();
-  for (const PublishedPort& p : ports)
-    mappings.push_back({{"hostPort", p.host_port}, {"containerPort", p.container_port}, {"protocol", p.protocol}});
-  return mappings;
-}
+nlohmann::json PortMappingsJson(const std::vector<PublishedPort>& ports) { return protocol::PortsToJson(ports); }
 
 Result<std::vector<PublishedPort>> PortMappingsFromJson(const nlohmann::json& mappings) {
   if (!mappings.is_array()) return Err(Status::InvalidArgument("port mappings: not a list"));

@@ -31,17 +31,14 @@
 #include <utility>
 #include <vector>
 
+#include "spawnpoint/messages.h"
 #include "util/status.h"
 
 namespace sp {
 
-struct PublishedPort {
-  int host_port = 0;             // 1..65535; 0 = chosen by the daemon (ResolvePorts)
-  int container_port = 0;        // 1..65535
-  std::string protocol = "tcp";  // "tcp" or "udp"
-
-  bool operator==(const PublishedPort&) const = default;
-};
+// The protocol's ServicePort: host_port 1..65535 (0 = chosen by the daemon, ResolvePorts),
+// container_port 1..65535, protocol "tcp" or "udp".
+using PublishedPort = ServicePort;
 
 // "8080:80/tcp", or "80/tcp" while the host port is still to be chosen.
 std::string FormatPort(const PublishedPort& port);

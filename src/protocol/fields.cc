@@ -3,7 +3,8 @@
 
 namespace sp::protocol {
 
-FieldReader::FieldReader(const nlohmann::json& j, std::string what) : j_(j), what_(std::move(what)) {
+FieldReader::FieldReader(const nlohmann::json& j, std::string what, Mode mode)
+    : j_(j), what_(std::move(what)), mode_(mode) {
   if (!j_.is_object()) status_ = Status::InvalidArgument(what_ + ": not a JSON object");
 }
 
@@ -14,7 +15,7 @@ const nlohmann::json* FieldReader::Find(const char* key) {
 }
 
 void FieldReader::Fail(const char* key, const std::string& why) {
-  if (status_.ok()) status_ = Status::InvalidArgument(what_ + ": \"" + key + "\" " + why);
+  if (status_.ok() && mode_ == Mode::kStrict) status_ = Status::InvalidArgument(what_ + ": \"" + key + "\" " + why);
 }
 
 bool FieldReader::Has(const char* key) {
@@ -71,8 +72,11 @@ void FieldReader::StrList(const char* key, std::vector<std::string>* out) {
   if (v->size() > kMaxListItems) return Fail(key, "has too many items");
   out->clear();
   for (const nlohmann::json& item : *v) {
-    if (!item.is_string()) return Fail(key, "has an item that is not a string");
-    out->push_back(item.get<std::string>());
+    if (item.is_string()) {
+      out->push_back(item.get<std::string>());
+    } else if (mode_ == Mode::kStrict) {
+      return Fail(key, "has an item that is not a string");
+    }
   }
 }
 
@@ -82,7 +86,8 @@ void FieldReader::Objects(const char* key, const std::function<void(FieldReader&
   if (!v->is_array()) return Fail(key, "is not a list");
   if (v->size() > kMaxListItems) return Fail(key, "has too many items");
   for (const nlohmann::json& item : *v) {
-    FieldReader r(item, what_ + ": an item of \"" + key + "\"");
+    if (!item.is_object() && mode_ == Mode::kLenient) continue;
+    FieldReader r(item, what_ + ": an item of \"" + key + "\"", mode_);
     if (r.status().ok()) each(r);
     if (!r.status().ok()) {
       if (status_.ok()) status_ = r.status();
@@ -94,7 +99,8 @@ void FieldReader::Objects(const char* key, const std::function<void(FieldReader&
 void FieldReader::Object(const char* key, const std::function<void(FieldReader&)>& read) {
   const nlohmann::json* v = Find(key);
   if (!v || v->is_null()) return;
-  FieldReader r(*v, what_ + ": \"" + key + "\"");
+  if (!v->is_object() && mode_ == Mode::kLenient) return;
+  FieldReader r(*v, what_ + ": \"" + key + "\"", mode_);
   if (r.status().ok()) read(r);
   if (!r.status().ok() && status_.ok()) status_ = r.status();
 }

@@ -7,6 +7,11 @@
 // reader is not asked for are ignored (newer peers of the same version add
 // fields). The first error sticks; check status() once at the end.
 //
+// Lenient mode is for what daemons publish (heartbeats, logs), which many
+// readers share and one bad field must not hide: a field of the wrong type is
+// ignored (its default stays), a list item of the wrong type is skipped. Only
+// a message that is not an object at all is an error.
+//
 // Not thread-safe; cheap to construct.
 #pragma once
 
@@ -24,8 +29,9 @@ namespace sp::protocol {
 
 class FieldReader {
  public:
+  enum class Mode { kStrict, kLenient };
   // `what` names the message in errors. REQUIRES: `j` outlives the reader.
-  FieldReader(const nlohmann::json& j, std::string what);
+  FieldReader(const nlohmann::json& j, std::string what, Mode mode = Mode::kStrict);
 
   // True if `key` is present and not null.
   bool Has(const char* key);
@@ -50,6 +56,7 @@ class FieldReader {
   const nlohmann::json* Find(const char* key);
   const nlohmann::json& j_;
   std::string what_;
+  Mode mode_;
   Status status_;
 };
 

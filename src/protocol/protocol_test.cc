@@ -187,6 +187,12 @@ TEST(Heartbeats, RoundTripAndRefuseNewerVersions) {
   ASSERT_TRUE(service) << service.error().ToString();
   EXPECT_EQ(*service, SampleServiceHeartbeat());
   ExpectNewerVersionRefused(s, DecodeServiceHeartbeat);
+  auto odd = DecodeServiceHeartbeat(R"({"timeMs": "soon", "cpuShares": [1], "memory": 1e300, "state": "running"})");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->time_ms, 0);
+  EXPECT_EQ(odd->memory_mib, 0) << "a float is not an integer";
+  EXPECT_EQ(odd->state, "running");
+  EXPECT_FALSE(DecodeDaemonHeartbeat("[1,2]"));
   EXPECT_EQ(nlohmann::json::parse(d)["kind"], "daemon");
   EXPECT_EQ(nlohmann::json::parse(s)["kind"], "service");
 }
@@ -201,7 +207,10 @@ TEST(LogMessage, RoundTripsAndReplacesInvalidUtf8) {
   ASSERT_TRUE(bytes);
   EXPECT_EQ(bytes->entries[0].text.substr(0, 4), "bad ");
   EXPECT_FALSE(DecodeLogMessage(R"({"service": "s"})")) << "entries are required";
-  EXPECT_FALSE(DecodeLogMessage(R"({"entries": {}})"));
+  auto lenient = DecodeLogMessage(R"({"service": "s", "entries": [{"text": "a"}, 7, {"text": 8}, {"text": "b"}]})");
+  ASSERT_TRUE(lenient) << "published messages are read leniently";
+  ASSERT_EQ(lenient->entries.size(), 3u) << "the item that is not an object is skipped";
+  EXPECT_EQ(lenient->entries[1].text, "") << "a field of the wrong type keeps its default";
 }
 
 TEST(Progress, RoundTripsAndRefusesNewerVersions) {

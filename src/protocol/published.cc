@@ -25,7 +25,7 @@ std::string EncodeDaemonHeartbeat(const DaemonHeartbeat& h) {
 Result<DaemonHeartbeat> DecodeDaemonHeartbeat(std::string_view data) {
   SP_ASSIGN_OR_RETURN(nlohmann::json j, ParseMessage(data, "daemon heartbeat"));
   DaemonHeartbeat h;
-  FieldReader f(j, "daemon heartbeat");
+  FieldReader f(j, "daemon heartbeat", FieldReader::Mode::kLenient);
   f.Str("version", &h.version);
   f.Str("alias", &h.alias);
   f.Str("uri", &h.uri);
@@ -71,7 +71,7 @@ std::string EncodeServiceHeartbeat(const ServiceHeartbeat& h) {
 Result<ServiceHeartbeat> DecodeServiceHeartbeat(std::string_view data) {
   SP_ASSIGN_OR_RETURN(nlohmann::json j, ParseMessage(data, "service heartbeat"));
   ServiceHeartbeat h;
-  FieldReader f(j, "service heartbeat");
+  FieldReader f(j, "service heartbeat", FieldReader::Mode::kLenient);
   f.Str("name", &h.name);
   f.Str("host", &h.host);
   f.Str("time", &h.time);
@@ -100,7 +100,7 @@ Result<LogMessage> DecodeLogMessage(std::string_view data) {
   SP_ASSIGN_OR_RETURN(nlohmann::json j, ParseMessage(data, "log message"));
   if (!j.contains("entries")) return Err(Status::InvalidArgument("log message: missing \"entries\""));
   LogMessage m;
-  FieldReader f(j, "log message");
+  FieldReader f(j, "log message", FieldReader::Mode::kLenient);
   f.Str("service", &m.service);
   f.Objects("entries", [&](FieldReader& e) {
     LogLine l;

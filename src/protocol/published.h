@@ -2,8 +2,11 @@
 // the router, read by scan) and log messages (kept by the log stream, read by
 // tail). Each is a whole message with its own "v" (envelope.h).
 //
-// Decoders read defensively: these come from the network and from streams
-// that may hold messages of older or newer daemons. Decode(Encode(x)) == x.
+// Decoders read defensively and leniently (fields.h): these come from the
+// network and from streams that may hold messages of older or newer daemons,
+// and one bad field must not hide a host from a scan or a line from a tail.
+// What is not an object, or is of a newer version, is refused.
+// Decode(Encode(x)) == x.
 // Pure functions, thread-safe.
 #pragma once
 

@@ -116,7 +116,7 @@ Result<Supervisor::Entry*> Supervisor::WaitIdle(Lock& lock, const std::string& n
   return &it->second;
 }
 
-Result<ServiceView> Supervisor::Deploy(DeployRequest req) {
+Result<ServiceView> Supervisor::Deploy(DeployOrder req) {
   SP_RETURN_IF_ERROR(CheckDeployable(req.config, opts_));
   const std::string name = req.config.name;
   Lock lock(mu_);
@@ -170,7 +170,7 @@ Status Supervisor::StartInstance(Lock& lock, const std::string& name) {
   Result<Launched> launched = Err(st);
   if (st.ok()) {
     lock.unlock();
-    launched = host_.Launch(name, cfg, instance);
+    launched = host_.Launch(name, cfg);
     lock.lock();
   }
   e.busy = false;

@@ -64,7 +64,7 @@ struct SupervisorOptions {
   Millis kill_timeout{10000};  // after SIGKILL, how long to wait for the exit
 };
 
-struct DeployRequest {
+struct DeployOrder {
   ServiceConfig config;
   std::string yaml;       // the deploy.yaml text, kept to re-read the config after a restart
   std::string file_name;  // for messages
@@ -84,7 +84,7 @@ class Supervisor {
   // those that exited while the daemon was down. Call once, before serving.
   Status Recover();
 
-  Result<ServiceView> Deploy(DeployRequest req);
+  Result<ServiceView> Deploy(DeployOrder req);
   Result<ServiceView> Restart(const std::string& name);
   Status Stop(const std::string& name);
   Result<ServiceView> Get(const std::string& name);

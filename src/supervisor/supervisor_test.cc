@@ -27,7 +27,7 @@ class FakeHost : public Host {
     prepared.insert(name);
     return Status::Ok();
   }
-  Result<Launched> Launch(const std::string& name, const ServiceConfig&, int64_t instance) override {
+  Result<Launched> Launch(const std::string& name, const ServiceConfig&) override {
     std::lock_guard<std::mutex> l(mu);
     if (fail_launches > 0) {
       --fail_launches;
@@ -139,13 +139,13 @@ class SupervisorTest : public ::testing::Test {
     opts.kill_timeout = Millis(2000);
     return std::make_unique<Supervisor>(host_, *store_, Resources{2048, 4096}, opts, &listener_);
   }
-  static DeployRequest Req(const std::string& name, const std::string& extra = "", int cpu = 512, int mem = 1024) {
+  static DeployOrder Req(const std::string& name, const std::string& extra = "", int cpu = 512, int mem = 1024) {
     std::string yaml = "cpuShares: " + std::to_string(cpu) + "\nmemory: " + std::to_string(mem) +
                        "\nrun: [/bin/sh, -c, 'echo hi']\n" +
                        (extra.find("stopTimeout") == std::string::npos ? "stopTimeout: 200ms\n" : "") + extra;
     auto cfg = ParseServiceConfig(yaml, "deploy.yaml", name);
     EXPECT_TRUE(cfg) << cfg.error().ToString();
-    return DeployRequest{*cfg, yaml, "deploy.yaml", "", ""};
+    return DeployOrder{*cfg, yaml, "deploy.yaml", "", ""};
   }
 
   std::string dir_;

@@ -1,8 +1,9 @@
-#include "bus/protocol.h"
+// The reply envelope: moved here from bus/ with the wire format.
+#include "protocol/envelope.h"
 
 #include <gtest/gtest.h>
 
-namespace sp {
+namespace sp::protocol {
 namespace {
 
 TEST(Protocol, RoundTripsSuccessAndError) {
@@ -20,9 +21,9 @@ TEST(Protocol, GarbageRepliesAreErrorsNotCrashes) {
     auto r = DecodeReply(g);
     EXPECT_FALSE(r) << g;
   }
-  EXPECT_FALSE(ParseJsonObject("[1]", "deploy request"));
-  EXPECT_TRUE(ParseJsonObject("{}", "deploy request"));
+  EXPECT_FALSE(ParseMessage("[1]", "deploy request"));
+  EXPECT_TRUE(ParseMessage("{}", "deploy request"));
 }
 
 }  // namespace
-}  // namespace sp
+}  // namespace sp::protocol

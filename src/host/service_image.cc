@@ -1,5 +1,5 @@
 // A service's image record and process settings (see service_image.h).
-#include "daemon/service_image.h"
+#include "host/service_image.h"
 
 #include <nlohmann/json.hpp>
 

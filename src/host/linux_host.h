@@ -6,7 +6,12 @@
 // CNI bridge with published ports, the OCI bundle, and a spawn-monitor that
 // runs it with runc (or crun). Monitors are watched with pidfds from one
 // watcher thread, whether this process started them or adopted them after a
-// restart.
+// restart (host/exit_watcher.h).
+//
+// The work is split by concern: linux_host.cc (creation, the small Host
+// methods, exits), service_files.cc (preparing a service's files, image,
+// ports and identity), container_launch.cc (the container spec, the network,
+// the monitor, build steps).
 //
 // Layout under the state dir: services/<name>/{data,logs,bundle,rootfs,etc},
 // services/<name>/{upper,work} (image services: the overlay's changes),
@@ -22,10 +27,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <thread>
 
+#include "host/exit_watcher.h"
 #include "image/puller.h"
 #include "net/cni.h"
 #include "net/ports.h"
@@ -67,39 +71,41 @@ class LinuxHost : public Host {
   ~LinuxHost() override;
 
   std::string ServiceDir(const std::string& name) const;
-  std::string LogDir(const std::string& name) const;
   std::string CgroupsPath(const std::string& name) const;
 
   int64_t NowMs() override;
   double Random() override;
   Status Prepare(const std::string& name, const ServiceConfig& cfg, std::string_view files,
                  std::string_view entity, const ProgressSink& progress) override;
-  Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg, int64_t instance) override;
+  Result<Launched> Launch(const std::string& name, const ServiceConfig& cfg) override;
   void Watch(const std::string& name, int64_t monitor_pid, ExitSink sink) override;
   bool MonitorAlive(const std::string& name, int64_t monitor_pid) override;
   ExitStatus CollectExit(const std::string& name) override;
   Status Kill(const std::string& name, int signal) override;
   Status Remove(const std::string& name) override;
   Result<ServiceUsage> Usage(const std::string& name) override;
-
-  // The image a service runs (nullopt for `image: host`).
-  std::optional<ImageRecord> ImageOf(const std::string& name) const;
-  // The ports a service publishes, host ports resolved.
-  std::vector<PublishedPort> PortsOf(const std::string& name) const;
-  // Manifest digest -> names of the services whose directories use it (for prune and listings).
-  std::map<std::string, std::vector<std::string>> ImageUsers() const;
-
-  // Stops the watcher thread: no exit is reported after this returns.
-  // Idempotent; the destructor calls it.
-  void StopWatching();
-
-  // Removes what the host set up for all services: the router access rule,
-  // the bridge, the netns directory mount and this daemon's cgroup parent.
-  // REQUIRES: no service runs any more.
-  Status Decommission();
+  ServiceDetails Details(const std::string& name) override;
+  std::string LogDir(const std::string& name) override;
+  std::map<std::string, std::vector<std::string>> ImageUsers() override;
+  void StopWatching() override;
+  // Removes the router access rule, the bridge, the netns directory mount and this daemon's cgroup parent.
+  Status Decommission() override;
 
  private:
   LinuxHost(LinuxHostOptions opts, OciRuntime runtime);
+  std::string LogDirOf(const std::string& name) const;
+
+  // service_files.cc
+  Status PullImage(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress,
+                   std::optional<PulledImage>* pulled);
+  Status ReservePorts(const std::string& name, const ServiceConfig& cfg, const ImageConfig* image);
+  void ReleasePorts(const std::string& name);
+  std::vector<PublishedPort> PortsOf(const std::string& name) const;
+  // Unpacks the included files, then writes the service's entity (given, or minted).
+  Status InstallFilesAndEntity(const std::string& name, std::string_view files, std::string_view entity);
+  void LoadPublishedPorts();
+
+  // container_launch.cc
   Result<std::vector<std::string>> ContainerEnv(const std::string& name, const ServiceConfig& cfg,
                                                 const ImageConfig* image) const;
   // The container of `name`: its root, mounts, process and resources. `command` replaces the
@@ -108,36 +114,18 @@ class LinuxHost : public Host {
                                   const std::vector<std::string>* command);
   // Network, bundle and monitor for `spec`; returns when the process runs.
   Result<Launched> StartContainer(const std::string& name, const ServiceConfig& cfg, ContainerSpec spec);
-  Status PullImage(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress,
-                   std::optional<PulledImage>* pulled);
-  Status ReservePorts(const std::string& name, const ServiceConfig& cfg, const ImageConfig* image);
-  void ReleasePorts(const std::string& name);
   Status RunBuild(const std::string& name, const ServiceConfig& cfg, const ProgressSink& progress);
   Result<ExitStatus> RunToCompletion(const std::string& name, const ServiceConfig& cfg,
                                      const std::vector<std::string>& command);
   std::string LastLogLines(const std::string& name, size_t n) const;
   Status SetUpNetwork(const std::string& name, const ServiceConfig& cfg, std::string* netns, std::string* address);
   void TearDownNetwork(const std::string& name);
-  void WatchLoop();
   void KillOrphanedMonitor(const std::string& name);
-
-  struct Watched {
-    std::string name;
-    int64_t pid;
-    ExitSink sink;
-  };
 
   LinuxHostOptions opts_;
   OciRuntime runtime_;
   BridgeNetwork network_;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
-  std::mutex mu_;
-  std::map<int, Watched> watched_;  // pidfd -> monitor; GUARDED_BY(mu_)
-  std::vector<Watched> exited_;     // to report from the watcher thread; GUARDED_BY(mu_)
-  std::vector<Watched> polled_;     // no pidfd could be had: checked every second; GUARDED_BY(mu_)
-  bool stopping_ = false;           // GUARDED_BY(mu_)
-  std::thread watcher_;
+  std::unique_ptr<ExitWatcher> watcher_;
   mutable std::mutex ports_mu_;
   std::map<std::string, std::vector<PublishedPort>> ports_;  // service -> published; GUARDED_BY(ports_mu_)
 };

@@ -1,6 +1,8 @@
-#include "daemon/heartbeat.h"
+#include "daemon/heartbeats.h"
 
 #include <gtest/gtest.h>
+
+#include "protocol/published.h"
 
 namespace sp {
 namespace {
@@ -21,15 +23,21 @@ TEST(Heartbeat, CarriesResourcesAndServices) {
   v.name = "demosvc";
   v.state = "running";
   v.reserved = {512, 256};
-  auto d = DaemonHeartbeat(h, 1'700'000'000'123, {2048, 4096}, {1536, 3840}, {v});
+  auto d = nlohmann::json::parse(
+      protocol::EncodeDaemonHeartbeat(MakeDaemonHeartbeat(h, 1'700'000'000'123, {2048, 4096}, {1536, 3840}, {v})));
   EXPECT_EQ(d["cpuShares"]["available"], 1536);
   EXPECT_EQ(d["memory"]["total"], 4096);
   EXPECT_EQ(d["services"][0]["name"], "demosvc");
   EXPECT_EQ(d["time"], "2023-11-14T22:13:20.123Z");
-  auto s = ServiceHeartbeat(h, 5, v, {1.5, 3.25});
+  ServiceDetails details;
+  details.image.reference = "127.0.0.1:5000/web:1.0";
+  details.ports = {{8080, 80, "tcp"}};
+  auto s = nlohmann::json::parse(protocol::EncodeServiceHeartbeat(MakeServiceHeartbeat(h, 5, v, {1.5, 3.25}, details)));
   EXPECT_EQ(s["cpuShares"], 512);
   EXPECT_DOUBLE_EQ(s["usedCpuShares"].get<double>(), 1.5);
   EXPECT_DOUBLE_EQ(s["usedMemory"].get<double>(), 3.25);
+  EXPECT_EQ(s["image"], "127.0.0.1:5000/web:1.0");
+  EXPECT_EQ(s["ports"][0]["hostPort"], 8080);
 }
 
 }  // namespace
