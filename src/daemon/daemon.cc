@@ -441,7 +441,7 @@ void Daemon::HandleDaemonSlot(const BusMessage& msg) {
 nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
   nlohmann::json j = {{"name", v.name},
                       {"host", cfg_.path},
-                      {"state", v.state},
+                      {"state", ServiceStateName(v.state)},
                       {"pid", v.pid},
                       {"monitorPid", v.monitor_pid},
                       {"instance", v.instance},
@@ -454,7 +454,7 @@ nlohmann::json Daemon::Describe(const ServiceView& v, bool with_events) {
                       {"createdAt", Rfc3339Millis(v.created_ms)},
                       {"startedAt", Rfc3339Millis(v.started_ms)},
                       {"lastExit", nullptr}};
-  if (v.state == "backoff") j["nextStartAt"] = Rfc3339Millis(v.next_start_ms);
+  if (v.state == ServiceState::kBackoff) j["nextStartAt"] = Rfc3339Millis(v.next_start_ms);
   if (auto img = host_->ImageOf(v.name)) {
     j["image"] = {{"reference", img->reference}, {"digest", img->digest.str()}, {"manifest", img->manifest.str()}};
   } else {

@@ -9,7 +9,7 @@ namespace sp {
 nlohmann::json DaemonHeartbeat(const HostInfo& host, int64_t now_ms, Resources total, Resources available,
                                const std::vector<ServiceView>& services) {
   nlohmann::json svcs = nlohmann::json::array();
-  for (const auto& s : services) svcs.push_back({{"name", s.name}, {"state", s.state}});
+  for (const auto& s : services) svcs.push_back({{"name", s.name}, {"state", ServiceStateName(s.state)}});
   return {{"kind", "daemon"},
           {"version", host.version},
           {"alias", host.alias},
@@ -30,7 +30,7 @@ nlohmann::json ServiceHeartbeat(const HostInfo& host, int64_t now_ms, const Serv
           {"time", Rfc3339Millis(now_ms)},
           {"timeMs", now_ms},
           {"intervalMs", host.interval_ms},
-          {"state", svc.state},
+          {"state", ServiceStateName(svc.state)},
           {"pid", svc.pid},
           {"restarts", svc.restarts},
           {"cpuShares", svc.reserved.cpu_shares},
