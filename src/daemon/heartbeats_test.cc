@@ -21,7 +21,7 @@ TEST(Heartbeat, CarriesResourcesAndServices) {
   HostInfo h{"0.1.0", "alpha", "oski/spawnpoint/alpha", 10000};
   ServiceView v;
   v.name = "demosvc";
-  v.state = "running";
+  v.state = ServiceState::kRunning;
   v.reserved = {512, 256};
   auto d = nlohmann::json::parse(
       protocol::EncodeDaemonHeartbeat(MakeDaemonHeartbeat(h, 1'700'000'000'123, {2048, 4096}, {1536, 3840}, {v})));

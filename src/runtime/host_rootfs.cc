@@ -105,7 +105,14 @@ Status BindHostEtcEntries(const std::string& etc, std::vector<Mount>& mounts) {
 
 }  // namespace
 
-bool ValidContainerHostname(std::string_view hostname) { return ValidHostname(hostname); }
+Status CheckRootfsRequest(const std::string& service_dir, std::string_view hostname) {
+  if (service_dir.empty() || service_dir[0] != '/')
+    return Status::InvalidArgument("service directory must be absolute, got '" + service_dir + "'");
+  if (!ValidHostname(hostname))
+    return Status::InvalidArgument("hostname '" + std::string(hostname) +
+                                   "' must be 1-253 letters, digits, '-', '.' or '_'");
+  return Status::Ok();
+}
 
 Status WriteNameFiles(const std::string& etc, std::string_view hostname) {
   std::string h(hostname);
@@ -120,11 +127,7 @@ Status WriteNameFiles(const std::string& etc, std::string_view hostname) {
 }
 
 Result<std::vector<Mount>> PrepareHostRootfs(const std::string& service_dir, std::string_view hostname) {
-  if (service_dir.empty() || service_dir[0] != '/')
-    return Err(Status::InvalidArgument("service directory must be absolute, got '" + service_dir + "'"));
-  if (!ValidHostname(hostname))
-    return Err(Status::InvalidArgument("hostname '" + std::string(hostname) +
-                                       "' must be 1-253 letters, digits, '-', '.' or '_'"));
+  SP_RETURN_IF_ERROR(CheckRootfsRequest(service_dir, hostname));
   std::string rootfs = JoinPath(service_dir, "rootfs");
   std::string etc = JoinPath(service_dir, "etc");
   for (const auto& d : kSkeletonDirs)

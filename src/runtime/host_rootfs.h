@@ -31,7 +31,8 @@ Result<std::vector<Mount>> PrepareHostRootfs(const std::string& service_dir, std
 // hostname) and the host's resolv.conf (empty if the host has none).
 Status WriteNameFiles(const std::string& etc, std::string_view hostname);
 
-// 1-253 letters, digits, '-', '.' or '_'.
-bool ValidContainerHostname(std::string_view hostname);
+// What both kinds of container root require of their arguments: InvalidArgument unless
+// `service_dir` is absolute and `hostname` is 1-253 letters, digits, '-', '.' or '_'.
+Status CheckRootfsRequest(const std::string& service_dir, std::string_view hostname);
 
 }  // namespace sp

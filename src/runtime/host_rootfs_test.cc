@@ -13,6 +13,20 @@ namespace {
 
 using HostRootfs = testing::ContainerFixture;
 
+TEST(RootfsRequest, NeedsAnAbsoluteServiceDirAndAPlainHostname) {
+  EXPECT_TRUE(CheckRootfsRequest("/var/lib/spawnpoint/services/web", "web-1.example_a").ok());
+  EXPECT_EQ(CheckRootfsRequest("", "web").code(), Code::kInvalidArgument);
+  Status relative = CheckRootfsRequest("services/web", "web");
+  EXPECT_EQ(relative.code(), Code::kInvalidArgument);
+  EXPECT_NE(relative.message().find("must be absolute, got 'services/web'"), std::string::npos)
+      << relative.message();
+  for (std::string_view bad : {"", "bad host", "a\nb", "a/b", "a:b"})
+    EXPECT_EQ(CheckRootfsRequest("/svc", bad).code(), Code::kInvalidArgument) << bad;
+  EXPECT_TRUE(CheckRootfsRequest("/svc", std::string(253, 'h')).ok());
+  Status too_long = CheckRootfsRequest("/svc", std::string(254, 'h'));
+  EXPECT_NE(too_long.message().find("must be 1-253 letters"), std::string::npos) << too_long.message();
+}
+
 TEST_F(HostRootfs, SkeletonAndGeneratedEtc) {
   std::string dir = JoinPath(tmp_, "svc");
   auto mounts = PrepareHostRootfs(dir, "web");

@@ -106,11 +106,7 @@ Status UnmountIfMounted(const std::string& path) {
 
 Result<std::vector<Mount>> PrepareImageRootfs(const std::string& service_dir, std::string_view hostname,
                                               const std::vector<std::string>& lower_dirs) {
-  if (service_dir.empty() || service_dir[0] != '/')
-    return Err(Status::InvalidArgument("service directory must be absolute, got '" + service_dir + "'"));
-  if (!ValidContainerHostname(hostname))
-    return Err(Status::InvalidArgument("hostname '" + std::string(hostname) +
-                                       "' must be 1-253 letters, digits, '-', '.' or '_'"));
+  SP_RETURN_IF_ERROR(CheckRootfsRequest(service_dir, hostname));
   std::string rootfs = JoinPath(service_dir, "rootfs");
   std::string upper = JoinPath(service_dir, "upper");
   std::string work = JoinPath(service_dir, "work");

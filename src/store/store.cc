@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <variant>
+
 namespace sp {
 namespace {
 
@@ -41,11 +43,6 @@ CREATE INDEX IF NOT EXISTS events_by_service ON events(service, id);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
 
-constexpr const char* kServiceColumns =
-    "name, config_yaml, config_file, state, instance, restarts, fast_failures, monitor_pid, container_pid, "
-    "address, created_ms, started_ms, next_start_ms, has_exit, exit_code, exit_signal, exit_oom, exit_ms, "
-    "log_segment, log_offset";
-
 // RAII prepared statement with typed binders.
 class Stmt {
  public:
@@ -80,28 +77,76 @@ class Stmt {
   int rc_;
 };
 
+// One column of the services table and the ServiceRecord field it holds. This table is the only
+// place that pairs them: the column list, the upsert, its binds and the reads all follow its order.
+struct ServiceColumn {
+  const char* name;
+  std::variant<std::string ServiceRecord::*, int64_t ServiceRecord::*, bool ServiceRecord::*> field;
+  bool put_updates = true;  // false for the key and for the log position, which SetLogPosition owns
+};
+
+const ServiceColumn kServiceColumns[] = {
+    {"name", &ServiceRecord::name, false},
+    {"config_yaml", &ServiceRecord::config_yaml},
+    {"config_file", &ServiceRecord::config_file},
+    {"state", &ServiceRecord::state},
+    {"instance", &ServiceRecord::instance},
+    {"restarts", &ServiceRecord::restarts},
+    {"fast_failures", &ServiceRecord::fast_failures},
+    {"monitor_pid", &ServiceRecord::monitor_pid},
+    {"container_pid", &ServiceRecord::container_pid},
+    {"address", &ServiceRecord::address},
+    {"created_ms", &ServiceRecord::created_ms},
+    {"started_ms", &ServiceRecord::started_ms},
+    {"next_start_ms", &ServiceRecord::next_start_ms},
+    {"has_exit", &ServiceRecord::has_exit},
+    {"exit_code", &ServiceRecord::exit_code},
+    {"exit_signal", &ServiceRecord::exit_signal},
+    {"exit_oom", &ServiceRecord::exit_oom},
+    {"exit_ms", &ServiceRecord::exit_ms},
+    {"log_segment", &ServiceRecord::log_segment, false},
+    {"log_offset", &ServiceRecord::log_offset, false},
+};
+
+// "name, config_yaml, ..., log_offset"
+std::string ServiceColumnList() {
+  std::string out;
+  for (const ServiceColumn& c : kServiceColumns) out += std::string(out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
+// Inserts a whole record, or updates every column but the key and the log position.
+std::string UpsertServiceSql() {
+  std::string params, updates;
+  for (const ServiceColumn& c : kServiceColumns) {
+    params += params.empty() ? "?" : ",?";
+    if (c.put_updates) updates += std::string(updates.empty() ? "" : ", ") + c.name + "=excluded." + c.name;
+  }
+  return "INSERT INTO services (" + ServiceColumnList() + ") VALUES (" + params +
+         ") ON CONFLICT(name) DO UPDATE SET " + updates;
+}
+
+int64_t Stored(bool v) { return v ? 1 : 0; }
+int64_t Stored(int64_t v) { return v; }
+const std::string& Stored(const std::string& v) { return v; }
+
+void Load(Stmt& s, int col, std::string& out) { out = s.Text(col); }
+void Load(Stmt& s, int col, int64_t& out) { out = s.Int(col); }
+void Load(Stmt& s, int col, bool& out) { out = s.Int(col) != 0; }
+
+// Binds every field of `r` to parameters 1..n, in column order.
+void BindService(Stmt& s, const ServiceRecord& r) {
+  int param = 1;
+  for (const ServiceColumn& c : kServiceColumns)
+    std::visit([&](auto field) { s.Bind(param++, Stored(r.*field)); }, c.field);
+}
+
+// The record in the current row of a SELECT of ServiceColumnList().
 ServiceRecord ReadService(Stmt& s) {
   ServiceRecord r;
-  r.name = s.Text(0);
-  r.config_yaml = s.Text(1);
-  r.config_file = s.Text(2);
-  r.state = s.Text(3);
-  r.instance = s.Int(4);
-  r.restarts = s.Int(5);
-  r.fast_failures = s.Int(6);
-  r.monitor_pid = s.Int(7);
-  r.container_pid = s.Int(8);
-  r.address = s.Text(9);
-  r.created_ms = s.Int(10);
-  r.started_ms = s.Int(11);
-  r.next_start_ms = s.Int(12);
-  r.has_exit = s.Int(13) != 0;
-  r.exit_code = s.Int(14);
-  r.exit_signal = s.Int(15);
-  r.exit_oom = s.Int(16) != 0;
-  r.exit_ms = s.Int(17);
-  r.log_segment = s.Int(18);
-  r.log_offset = s.Int(19);
+  int col = 0;
+  for (const ServiceColumn& c : kServiceColumns)
+    std::visit([&](auto field) { Load(s, col++, r.*field); }, c.field);
   return r;
 }
 
@@ -135,21 +180,10 @@ Status Store::Exec(const char* sql) {
 }
 
 Status Store::PutLocked(const ServiceRecord& r) {
-  std::string sql = std::string("INSERT INTO services (") + kServiceColumns +
-                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                    "config_yaml=excluded.config_yaml, config_file=excluded.config_file, state=excluded.state, "
-                    "instance=excluded.instance, restarts=excluded.restarts, fast_failures=excluded.fast_failures, "
-                    "monitor_pid=excluded.monitor_pid, container_pid=excluded.container_pid, address=excluded.address, "
-                    "created_ms=excluded.created_ms, started_ms=excluded.started_ms, "
-                    "next_start_ms=excluded.next_start_ms, has_exit=excluded.has_exit, exit_code=excluded.exit_code, "
-                    "exit_signal=excluded.exit_signal, exit_oom=excluded.exit_oom, exit_ms=excluded.exit_ms";
-  Stmt s(db_, sql.c_str());
+  static const std::string kUpsert = UpsertServiceSql();
+  Stmt s(db_, kUpsert.c_str());
   SP_RETURN_IF_ERROR(s.status());
-  s.Bind(1, r.name).Bind(2, r.config_yaml).Bind(3, r.config_file).Bind(4, r.state).Bind(5, r.instance);
-  s.Bind(6, r.restarts).Bind(7, r.fast_failures).Bind(8, r.monitor_pid).Bind(9, r.container_pid);
-  s.Bind(10, r.address).Bind(11, r.created_ms).Bind(12, r.started_ms).Bind(13, r.next_start_ms);
-  s.Bind(14, int64_t{r.has_exit}).Bind(15, r.exit_code).Bind(16, r.exit_signal).Bind(17, int64_t{r.exit_oom});
-  s.Bind(18, r.exit_ms).Bind(19, r.log_segment).Bind(20, r.log_offset);
+  BindService(s, r);
   return s.Run();
 }
 
@@ -188,7 +222,7 @@ Status Store::Remove(const std::string& name, const EventRecord* event) {
 
 Result<std::optional<ServiceRecord>> Store::Get(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = std::string("SELECT ") + kServiceColumns + " FROM services WHERE name = ?";
+  std::string sql = "SELECT " + ServiceColumnList() + " FROM services WHERE name = ?";
   Stmt s(db_, sql.c_str());
   SP_RETURN_IF_ERROR(s.status());
   s.Bind(1, name);
@@ -198,7 +232,7 @@ Result<std::optional<ServiceRecord>> Store::Get(const std::string& name) {
 
 Result<std::vector<ServiceRecord>> Store::List() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = std::string("SELECT ") + kServiceColumns + " FROM services ORDER BY name";
+  std::string sql = "SELECT " + ServiceColumnList() + " FROM services ORDER BY name";
   Stmt s(db_, sql.c_str());
   SP_RETURN_IF_ERROR(s.status());
   std::vector<ServiceRecord> out;

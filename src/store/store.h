@@ -27,7 +27,10 @@ struct ServiceRecord {
   std::string name;
   std::string config_yaml;  // the deploy.yaml text as received
   std::string config_file;  // its file name, for error messages
-  std::string state;        // starting|running|exited|backoff|stopping|failed
+  // The lifecycle state by name: starting|running|restarting|backoff|exited|stopping. The Store
+  // keeps it as text and does not interpret it; the Supervisor writes ServiceStateName() and
+  // parses it back on recovery (supervisor/service_state.h).
+  std::string state;
   int64_t instance = 0;     // incremented on every start
   int64_t restarts = 0;     // restarts after the first start
   int64_t fast_failures = 0;

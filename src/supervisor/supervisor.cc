@@ -15,8 +15,28 @@ constexpr Millis kBusyWait{120000};
 // Longer grace periods are clamped: condition_variable waits overflow near the top of the range.
 constexpr Millis kMaxGrace{24LL * 3600 * 1000};
 
-bool HasInstance(const std::string& state) {
-  return state == "starting" || state == "running" || state == "stopping" || state == "restarting";
+bool HasInstance(ServiceState state) {
+  switch (state) {
+    case ServiceState::kStarting:
+    case ServiceState::kRunning:
+    case ServiceState::kRestarting:
+    case ServiceState::kStopping:
+      return true;
+    case ServiceState::kBackoff:
+    case ServiceState::kExited:
+      return false;
+  }
+  return false;  // not reached: the switch covers every value
+}
+
+std::string StateText(ServiceState state) { return std::string(ServiceStateName(state)); }
+
+// The state a stored record is recovered in. Text this version does not know
+// (a database written by a newer spawnd, or damaged) is read as kExited: as
+// before, there is no instance to adopt or collect and no start is scheduled;
+// unlike before, no reservation is held, so it can be restarted or replaced.
+ServiceState StoredState(const ServiceRecord& rec) {
+  return ParseServiceState(rec.state).value_or(ServiceState::kExited);
 }
 
 // "SIGTERM" for 15; the number for signals without a name.
@@ -75,7 +95,7 @@ ServiceView Supervisor::ViewLocked(const Entry& e) const {
   const ServiceRecord& r = e.rec;
   ServiceView v;
   v.name = r.name;
-  v.state = r.state;
+  v.state = e.state;
   v.instance = r.instance;
   v.restarts = r.restarts;
   v.pid = r.container_pid;
@@ -92,6 +112,7 @@ ServiceView Supervisor::ViewLocked(const Entry& e) const {
 }
 
 Status Supervisor::PersistLocked(Entry& e, const std::string& kind, const std::string& message) {
+  e.rec.state = StateText(e.state);  // the Store keeps the state's name
   if (kind.empty()) return store_.Put(e.rec);
   EventRecord ev{0, e.rec.name, host_.NowMs(), kind, message};
   Status st = store_.Put(e.rec, &ev);
@@ -112,7 +133,8 @@ Result<Supervisor::Entry*> Supervisor::WaitIdle(Lock& lock, const std::string& n
   auto it = services_.find(name);
   if (it == services_.end()) return Err(Status::NotFound("no service named \"" + name + "\" on this host"));
   if (it->second.busy)
-    return Err(Status::Unavailable("service \"" + name + "\" is busy (" + it->second.rec.state + "); try again"));
+    return Err(Status::Unavailable("service \"" + name + "\" is busy (" + StateText(it->second.state) +
+                                   "); try again"));
   return &it->second;
 }
 
@@ -121,9 +143,9 @@ Result<ServiceView> Supervisor::Deploy(DeployOrder req) {
   const std::string name = req.config.name;
   Lock lock(mu_);
   auto it = services_.find(name);
-  if (it != services_.end() && (it->second.busy || it->second.rec.state != "exited"))
+  if (it != services_.end() && (it->second.busy || it->second.state != ServiceState::kExited))
     return Err(Status::AlreadyExists("service \"" + name + "\" already exists on this host (state " +
-                                     it->second.rec.state + "); stop it first"));
+                                     StateText(it->second.state) + "); stop it first"));
   SP_RETURN_IF_ERROR(pool_.Reserve(name, {req.config.cpu_shares, req.config.memory_mib}));
   if (it != services_.end()) {  // an exited service is replaced (its reservation was already returned)
     if (listener_) listener_->OnRemoved(name);
@@ -135,7 +157,7 @@ Result<ServiceView> Supervisor::Deploy(DeployOrder req) {
   e.rec.name = name;
   e.rec.config_yaml = req.yaml;
   e.rec.config_file = req.file_name;
-  e.rec.state = "starting";
+  e.state = ServiceState::kStarting;
   e.rec.created_ms = host_.NowMs();
   Status st = PersistLocked(e, "deployed",
                             "reserved " + std::to_string(e.cfg.cpu_shares) + " CPU shares and " +
@@ -161,7 +183,7 @@ Status Supervisor::StartInstance(Lock& lock, const std::string& name) {
   Entry& e = services_.at(name);
   SP_CHECK(e.busy);
   e.rec.instance++;
-  e.rec.state = "starting";
+  e.state = ServiceState::kStarting;
   e.rec.monitor_pid = 0;
   e.rec.container_pid = 0;
   Status st = PersistLocked(e, "", "");
@@ -176,7 +198,7 @@ Status Supervisor::StartInstance(Lock& lock, const std::string& name) {
   e.busy = false;
   changed_.notify_all();
   if (!launched) return launched.error();
-  e.rec.state = "running";
+  e.state = ServiceState::kRunning;
   e.rec.monitor_pid = launched->monitor_pid;
   e.rec.container_pid = launched->container_pid;
   e.rec.address = launched->address;
@@ -207,16 +229,16 @@ void Supervisor::HandleExitLocked(Entry& e) {
   e.rec.monitor_pid = 0;
   e.rec.container_pid = 0;
   const std::string desc = DescribeExit(ex);
-  const std::string state = e.rec.state;
-  if (state == "stopping") {
+  const ServiceState state = e.state;
+  if (state == ServiceState::kStopping) {
     (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc);
     FinalizeRemovalLocked(name);
-  } else if (state == "restarting" && e.busy) {
+  } else if (state == ServiceState::kRestarting && e.busy) {
     (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc);  // Restart() starts the next instance
-  } else if (state == "restarting" || e.cfg.auto_restart) {
-    ScheduleRestartLocked(e, state != "restarting", desc);
+  } else if (state == ServiceState::kRestarting || e.cfg.auto_restart) {
+    ScheduleRestartLocked(e, state != ServiceState::kRestarting, desc);
   } else {
-    e.rec.state = "exited";
+    e.state = ServiceState::kExited;
     pool_.Release(name);
     (void)PersistLocked(e, ex.oom_killed ? "oom" : "exited", desc + "; reservation returned");
   }
@@ -232,7 +254,7 @@ void Supervisor::ScheduleRestartLocked(Entry& e, bool after_failure, const std::
     e.rec.fast_failures = 0;
   }
   Millis delay = RestartDelay(e.cfg.restart_policy, e.rec.fast_failures, host_.Random());
-  e.rec.state = "backoff";
+  e.state = ServiceState::kBackoff;
   e.rec.next_start_ms = now + delay.count();
   std::string msg = why + "; restarting " +
                     (delay.count() ? "in " + FormatDuration(delay) + " after " +
@@ -248,7 +270,7 @@ std::vector<std::string> Supervisor::TakeDueStarts(int64_t* next_ms) {
   std::vector<std::string> due;
   int64_t next = -1;
   for (auto& [name, e] : services_) {
-    if (e.rec.state != "backoff" || e.busy) continue;
+    if (e.state != ServiceState::kBackoff || e.busy) continue;
     if (e.rec.next_start_ms <= now) {
       e.busy = true;  // claimed for StartDue
       due.push_back(name);
@@ -276,13 +298,6 @@ void Supervisor::StartDue(const std::string& name) {
   }
 }
 
-int64_t Supervisor::Tick() {
-  int64_t next = -1;
-  for (const std::string& name : TakeDueStarts(&next)) StartDue(name);
-  TakeDueStarts(&next);  // what is scheduled now (a failed start may have rescheduled)
-  return next;
-}
-
 Status Supervisor::TerminateAndWait(Lock& lock, const std::string& name, int64_t instance, Millis grace) {
   auto gone = [&] {
     auto it = services_.find(name);
@@ -301,12 +316,12 @@ Status Supervisor::TerminateAndWait(Lock& lock, const std::string& name, int64_t
 Result<ServiceView> Supervisor::Restart(const std::string& name) {
   Lock lock(mu_);
   SP_ASSIGN_OR_RETURN(Entry * e, WaitIdle(lock, name));
-  if (e->rec.state == "exited") {
+  if (e->state == ServiceState::kExited) {
     SP_RETURN_IF_ERROR(pool_.Reserve(name, {e->cfg.cpu_shares, e->cfg.memory_mib}));
   }
   e->busy = true;
-  if (HasInstance(e->rec.state)) {
-    e->rec.state = "restarting";
+  if (HasInstance(e->state)) {
+    e->state = ServiceState::kRestarting;
     (void)PersistLocked(*e, "restarting", "restart requested");
     Status st = TerminateAndWait(lock, name, e->rec.instance, e->cfg.stop_timeout);
     if (!st.ok()) {
@@ -324,7 +339,7 @@ Result<ServiceView> Supervisor::Restart(const std::string& name) {
     if (e->cfg.auto_restart) {
       ScheduleRestartLocked(*e, true, "start failed: " + st.message());
     } else {
-      e->rec.state = "exited";
+      e->state = ServiceState::kExited;
       pool_.Release(name);
       (void)PersistLocked(*e, "failed", "start failed: " + st.message());
     }
@@ -336,12 +351,12 @@ Result<ServiceView> Supervisor::Restart(const std::string& name) {
 Status Supervisor::Stop(const std::string& name) {
   Lock lock(mu_);
   SP_ASSIGN_OR_RETURN(Entry * e, WaitIdle(lock, name));
-  if (!HasInstance(e->rec.state)) {
+  if (!HasInstance(e->state)) {
     FinalizeRemovalLocked(name);
     return Status::Ok();
   }
   e->busy = true;
-  e->rec.state = "stopping";
+  e->state = ServiceState::kStopping;
   (void)PersistLocked(*e, "stopping", "SIGTERM, then SIGKILL after " + FormatDuration(e->cfg.stop_timeout));
   Status st = TerminateAndWait(lock, name, e->rec.instance, e->cfg.stop_timeout);
   // On success the exit handler removed the entry; `e` must not be used.
@@ -381,9 +396,9 @@ std::vector<ServiceView> Supervisor::List() {
 
 // A stored service whose config this version can no longer read (e.g. after
 // an upgrade) cannot be supervised: end it rather than leave it orphaned.
-void Supervisor::DiscardUnreadableLocked(const ServiceRecord& rec, const Status& why) {
+void Supervisor::DiscardUnreadableLocked(const ServiceRecord& rec, ServiceState state, const Status& why) {
   if (rec.monitor_pid && host_.MonitorAlive(rec.name, rec.monitor_pid)) (void)host_.Kill(rec.name, SIGKILL);
-  if (HasInstance(rec.state)) (void)host_.CollectExit(rec.name);
+  if (HasInstance(state)) (void)host_.CollectExit(rec.name);
   (void)host_.Remove(rec.name);
   EventRecord ev{0, rec.name, host_.NowMs(), "failed",
                  "stored config unreadable, service stopped and removed: " + why.message()};
@@ -394,28 +409,34 @@ Status Supervisor::Recover() {
   Lock lock(mu_);
   SP_ASSIGN_OR_RETURN(std::vector<ServiceRecord> recs, store_.List());
   for (ServiceRecord& rec : recs) {
+    const ServiceState state = StoredState(rec);
     auto cfg = ParseServiceConfig(rec.config_yaml, rec.config_file, rec.name);
     if (!cfg) {
-      DiscardUnreadableLocked(rec, cfg.error());
+      DiscardUnreadableLocked(rec, state, cfg.error());
       continue;
     }
     Entry& e = services_[rec.name];
+    e.state = state;
     e.rec = rec;
     e.cfg = *cfg;
-    if (rec.state != "exited") pool_.Restore(rec.name, {e.cfg.cpu_shares, e.cfg.memory_mib});
-    if (!HasInstance(rec.state)) continue;
-    if (rec.monitor_pid && host_.MonitorAlive(rec.name, rec.monitor_pid)) {
-      if (rec.state == "restarting") e.rec.state = "running";
-      (void)PersistLocked(e, "adopted", "still running, pid " + std::to_string(rec.container_pid));
-      WatchLocked(e);
-      if (listener_) listener_->OnStarted(rec.name);
-      if (e.rec.state == "stopping") (void)host_.Kill(rec.name, SIGKILL);  // finish the interrupted stop
-    } else {
-      HandleExitLocked(e);
-    }
+    if (state != ServiceState::kExited) pool_.Restore(rec.name, {e.cfg.cpu_shares, e.cfg.memory_mib});
+    if (HasInstance(state)) AdoptOrHandleExitLocked(e);
   }
   if (listener_) listener_->Wake();
   return Status::Ok();
+}
+
+void Supervisor::AdoptOrHandleExitLocked(Entry& e) {
+  const std::string name = e.rec.name;
+  if (!e.rec.monitor_pid || !host_.MonitorAlive(name, e.rec.monitor_pid)) {
+    HandleExitLocked(e);
+    return;
+  }
+  if (e.state == ServiceState::kRestarting) e.state = ServiceState::kRunning;
+  (void)PersistLocked(e, "adopted", "still running, pid " + std::to_string(e.rec.container_pid));
+  WatchLocked(e);
+  if (listener_) listener_->OnStarted(name);
+  if (e.state == ServiceState::kStopping) (void)host_.Kill(name, SIGKILL);  // finish the interrupted stop
 }
 
 }  // namespace sp

@@ -2,12 +2,14 @@
 //
 // It decides; the Host acts. Deploy reserves resources, records the service
 // and launches it; an exit is handled by the service's policy (autoRestart
-// with backoff, or "exited" with the reservation returned); Restart and Stop
+// with backoff, or kExited with the reservation returned); Restart and Stop
 // terminate the current instance (SIGTERM, then SIGKILL after the service's
 // stopTimeout); Recover re-adopts services that kept running while the
 // daemon was away and handles those that exited meanwhile. Every state
 // change is written to the Store with its event, then reported to the
-// listener.
+// listener. States are ServiceState values (service_state.h); the Store keeps
+// their names as text (ServiceRecord::state), written by PersistLocked and
+// read back by Recover, which is the only place that text is parsed.
 //
 // Thread safety: all public methods are safe to call concurrently. The long
 // operations (launching, preparing files, waiting for an exit) run without
@@ -28,12 +30,13 @@
 #include "store/store.h"
 #include "supervisor/host.h"
 #include "supervisor/resource_pool.h"
+#include "supervisor/service_state.h"
 
 namespace sp {
 
 struct ServiceView {
   std::string name;
-  std::string state;
+  ServiceState state = ServiceState::kStarting;
   int64_t instance = 0;
   int64_t restarts = 0;
   int64_t pid = 0;  // host PID of the container's main process, 0 if not running
@@ -54,7 +57,8 @@ class SupervisorListener {
   virtual void OnEvent(const EventRecord& event) = 0;
   virtual void OnStarted(const std::string& name) = 0;
   virtual void OnRemoved(const std::string& name) = 0;
-  // Tick() has a start due sooner than the daemon last asked for.
+  // A start is now due sooner than the next_ms TakeDueStarts last reported:
+  // the caller should call TakeDueStarts again.
   virtual void Wake() = 0;
 };
 
@@ -97,13 +101,12 @@ class Supervisor {
   // next due start, or -1 if none is scheduled.
   std::vector<std::string> TakeDueStarts(int64_t* next_ms);
   void StartDue(const std::string& name);
-  // TakeDueStarts, then StartDue for each, on this thread. Returns next_ms.
-  int64_t Tick();
   // Called (by the Host's watcher) when a monitor process exited.
   void OnMonitorExit(const std::string& name, int64_t monitor_pid);
 
  private:
   struct Entry {
+    ServiceState state = ServiceState::kStarting;  // authoritative; rec.state is its stored name
     ServiceRecord rec;
     ServiceConfig cfg;
     bool busy = false;
@@ -120,7 +123,9 @@ class Supervisor {
   // The entry once it is not busy: NotFound if there is none, Unavailable if
   // it stays busy too long.
   Result<Entry*> WaitIdle(Lock& lock, const std::string& name);
-  void DiscardUnreadableLocked(const ServiceRecord& rec, const Status& why);
+  void DiscardUnreadableLocked(const ServiceRecord& rec, ServiceState state, const Status& why);
+  // Recover's step for a service that had an instance: adopts it if its monitor lives, else handles the exit.
+  void AdoptOrHandleExitLocked(Entry& e);
   // Signals the instance and waits until `done` holds; SIGKILL after `grace`.
   Status TerminateAndWait(Lock& lock, const std::string& name, int64_t instance, Millis grace);
   void WatchLocked(const Entry& e);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -123,6 +125,25 @@ struct RecordingListener : SupervisorListener {
   int wakes = 0;
 };
 
+// What the daemon's loop does, on this thread: claims the due starts, starts each, and returns the
+// milliseconds until the next scheduled start (-1 if none), after any failed start rescheduled.
+int64_t Tick(Supervisor& sup) {
+  int64_t next = -1;
+  for (const std::string& name : sup.TakeDueStarts(&next)) sup.StartDue(name);
+  sup.TakeDueStarts(&next);
+  return next;
+}
+
+// Polls `done` until it holds (true) or 10 s pass (false).
+bool PollUntil(const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 class SupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -158,7 +179,7 @@ class SupervisorTest : public ::testing::Test {
 TEST_F(SupervisorTest, DeployReservesAndRuns) {
   auto v = sup_->Deploy(Req("hello"));
   ASSERT_TRUE(v) << v.error().ToString();
-  EXPECT_EQ(v->state, "running");
+  EXPECT_EQ(v->state, ServiceState::kRunning);
   EXPECT_EQ(v->pid, 10100);
   EXPECT_EQ(sup_->Available().cpu_shares, 1536);
   EXPECT_EQ(sup_->Available().memory_mib, 3072);
@@ -212,12 +233,12 @@ TEST_F(SupervisorTest, ExitWithoutAutoRestartReturnsReservation) {
   host_.Exit("a", ExitStatus{3, 0, false, ""});
   auto v = sup_->Get("a");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->state, "exited");
+  EXPECT_EQ(v->state, ServiceState::kExited);
   ASSERT_TRUE(v->last_exit);
   EXPECT_EQ(v->last_exit->code, 3);
   EXPECT_EQ(sup_->Available().cpu_shares, 2048);
   EXPECT_EQ(host_.collected.size(), 1u);
-  EXPECT_EQ(sup_->Tick(), -1) << "nothing to restart";
+  EXPECT_EQ(Tick(*sup_), -1) << "nothing to restart";
   EXPECT_EQ(host_.launches, 1);
 }
 
@@ -237,12 +258,12 @@ TEST_F(SupervisorTest, AutoRestartIsImmediateAfterStableRun) {
   ASSERT_TRUE(sup_->Deploy(Req("a", "autoRestart: true\n")));
   host_.now_ms += 60'000;
   host_.Exit("a", ExitStatus{1, 0, false, ""});
-  EXPECT_EQ(sup_->Get("a")->state, "backoff");
+  EXPECT_EQ(sup_->Get("a")->state, ServiceState::kBackoff);
   EXPECT_GE(listener_.wakes, 1);
   EXPECT_EQ(sup_->Available().cpu_shares, 1536) << "a restarting service keeps its reservation";
-  sup_->Tick();
+  Tick(*sup_);
   auto v = sup_->Get("a");
-  EXPECT_EQ(v->state, "running");
+  EXPECT_EQ(v->state, ServiceState::kRunning);
   EXPECT_EQ(v->restarts, 1);
   EXPECT_EQ(host_.launches, 2);
 }
@@ -255,15 +276,15 @@ TEST_F(SupervisorTest, CrashLoopBacksOffExponentiallyAndResetsAfterStableRun) {
     host_.now_ms += 100;  // fast failure
     host_.Exit("a", ExitStatus{1, 0, false, ""});
     auto v = sup_->Get("a");
-    ASSERT_EQ(v->state, "backoff");
+    ASSERT_EQ(v->state, ServiceState::kBackoff);
     delays.push_back(v->next_start_ms - host_.now_ms);
     if (delays.back() > 0) {
-      EXPECT_EQ(sup_->Tick(), delays.back()) << "not due yet";
-      EXPECT_EQ(sup_->Get("a")->state, "backoff");
+      EXPECT_EQ(Tick(*sup_), delays.back()) << "not due yet";
+      EXPECT_EQ(sup_->Get("a")->state, ServiceState::kBackoff);
       host_.now_ms += delays.back();
     }
-    sup_->Tick();
-    ASSERT_EQ(sup_->Get("a")->state, "running");
+    Tick(*sup_);
+    ASSERT_EQ(sup_->Get("a")->state, ServiceState::kRunning);
   }
   EXPECT_EQ(delays, (std::vector<int64_t>{0, 1000, 2000, 4000, 4000}));
   host_.now_ms += 31'000;  // a stable run resets the count
@@ -307,7 +328,7 @@ TEST_F(SupervisorTest, RestartStartsANewInstance) {
   int64_t first = sup_->Get("a")->pid;
   auto v = sup_->Restart("a");
   ASSERT_TRUE(v) << v.error().ToString();
-  EXPECT_EQ(v->state, "running");
+  EXPECT_EQ(v->state, ServiceState::kRunning);
   EXPECT_EQ(v->restarts, 1);
   EXPECT_NE(v->pid, first);
   EXPECT_EQ(host_.signals.at(0).second, SIGTERM);
@@ -321,7 +342,7 @@ TEST_F(SupervisorTest, RestartOfExitedServiceReservesAgain) {
   EXPECT_EQ(sup_->Available().cpu_shares, 2048);
   auto v = sup_->Restart("a");
   ASSERT_TRUE(v);
-  EXPECT_EQ(v->state, "running");
+  EXPECT_EQ(v->state, ServiceState::kRunning);
   EXPECT_EQ(sup_->Available().cpu_shares, 1536);
 }
 
@@ -348,16 +369,16 @@ TEST_F(SupervisorTest, RecoverAdoptsLiveAndHandlesExitedServices) {
   host_.sinks.clear();
   sup_ = MakeSupervisor();
   ASSERT_TRUE(sup_->Recover().ok());
-  EXPECT_EQ(sup_->Get("live")->state, "running");
+  EXPECT_EQ(sup_->Get("live")->state, ServiceState::kRunning);
   EXPECT_EQ(sup_->Get("live")->monitor_pid, live_pid);
   EXPECT_EQ(host_.sinks.count("live"), 1u) << "adopted monitors are watched";
-  EXPECT_EQ(sup_->Get("dead")->state, "backoff");
-  EXPECT_EQ(sup_->Get("gone")->state, "exited");
+  EXPECT_EQ(sup_->Get("dead")->state, ServiceState::kBackoff);
+  EXPECT_EQ(sup_->Get("gone")->state, ServiceState::kExited);
   EXPECT_EQ(sup_->Available().cpu_shares, 2048 - 512 - 512);
-  sup_->Tick();
-  EXPECT_EQ(sup_->Get("dead")->state, "running");
+  Tick(*sup_);
+  EXPECT_EQ(sup_->Get("dead")->state, ServiceState::kRunning);
   host_.Exit("live", ExitStatus{0, 0, false, ""});
-  EXPECT_EQ(sup_->Get("live")->state, "exited") << "exits of adopted services are handled";
+  EXPECT_EQ(sup_->Get("live")->state, ServiceState::kExited) << "exits of adopted services are handled";
 }
 
 TEST_F(SupervisorTest, RefusedRedeployKeepsTheExitedService) {
@@ -368,7 +389,7 @@ TEST_F(SupervisorTest, RefusedRedeployKeepsTheExitedService) {
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error().code(), Code::kResourceExhausted);
   ASSERT_TRUE(sup_->Get("a")) << "the exited service is still known";
-  EXPECT_EQ(sup_->Get("a")->state, "exited");
+  EXPECT_EQ(sup_->Get("a")->state, ServiceState::kExited);
   EXPECT_TRUE(store_->Get("a")->has_value());
 }
 
@@ -408,6 +429,66 @@ TEST_F(SupervisorTest, RecoverEndsAServiceWhoseStoredConfigIsUnreadable) {
   (void)pid;
 }
 
+TEST_F(SupervisorTest, StoreKeepsEveryStateByItsName) {
+  auto stored = [&](const std::string& name) { return (*store_->Get(name))->state; };
+  ASSERT_TRUE(sup_->Deploy(Req("a", "autoRestart: true\nstopTimeout: 60s\n")));
+  EXPECT_EQ(stored("a"), "running");
+  host_.now_ms += 60'000;
+  host_.Exit("a", ExitStatus{1, 0, false, ""});
+  EXPECT_EQ(stored("a"), "backoff");
+  Tick(*sup_);
+  ASSERT_TRUE(sup_->Deploy(Req("b")));
+  host_.Exit("b", ExitStatus{0, 0, false, ""});
+  EXPECT_EQ(stored("b"), "exited");
+  // Restart and Stop wait for the exit (SIGTERM is ignored here); the state is stored meanwhile.
+  host_.ignore_sigterm = true;
+  std::thread restart([&] { (void)sup_->Restart("a"); });
+  EXPECT_TRUE(PollUntil([&] { return stored("a") == "restarting"; }));
+  host_.Exit("a", ExitStatus{143, 15, false, ""});
+  restart.join();
+  EXPECT_EQ(stored("a"), "running");
+  std::thread stop([&] { (void)sup_->Stop("a"); });
+  EXPECT_TRUE(PollUntil([&] { return stored("a") == "stopping"; }));
+  host_.Exit("a", ExitStatus{143, 15, false, ""});
+  stop.join();
+  EXPECT_FALSE(store_->Get("a")->has_value());
+}
+
+TEST_F(SupervisorTest, RecoverReadsEveryStoredStateName) {
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  auto rec = **store_->Get("a");
+  for (ServiceState state : {ServiceState::kBackoff, ServiceState::kExited}) {
+    rec.state = std::string(ServiceStateName(state));
+    ASSERT_TRUE(store_->Put(rec).ok());
+    sup_.reset();
+    sup_ = MakeSupervisor();
+    ASSERT_TRUE(sup_->Recover().ok());
+    EXPECT_EQ(sup_->Get("a")->state, state);
+  }
+}
+
+TEST_F(SupervisorTest, RecoverReadsAnUnknownStoredStateAsExited) {
+  ASSERT_TRUE(sup_->Deploy(Req("a")));
+  auto rec = **store_->Get("a");
+  rec.state = "paused";  // e.g. written by a newer spawnd
+  ASSERT_TRUE(store_->Put(rec).ok());
+  sup_.reset();
+  host_.sinks.clear();
+  sup_ = MakeSupervisor();
+  ASSERT_TRUE(sup_->Recover().ok());
+  auto v = sup_->Get("a");
+  ASSERT_TRUE(v) << "the service is still known";
+  EXPECT_EQ(v->state, ServiceState::kExited);
+  EXPECT_EQ(host_.sinks.count("a"), 0u) << "nothing is adopted";
+  EXPECT_TRUE(host_.collected.empty()) << "no exit is collected";
+  EXPECT_TRUE(host_.signals.empty());
+  EXPECT_EQ(Tick(*sup_), -1) << "no restart is scheduled";
+  auto restarted = sup_->Restart("a");
+  ASSERT_TRUE(restarted) << restarted.error().ToString();
+  EXPECT_EQ(restarted->state, ServiceState::kRunning);
+  EXPECT_EQ((*store_->Get("a"))->state, "running");
+}
+
 TEST_F(SupervisorTest, ConcurrentStopAndRestartAreSerialised) {
   ASSERT_TRUE(sup_->Deploy(Req("a")));
   std::thread t([&] { (void)sup_->Restart("a"); });
@@ -417,7 +498,7 @@ TEST_F(SupervisorTest, ConcurrentStopAndRestartAreSerialised) {
   // Whatever the order, the service is either gone, or running with a fresh instance; never stuck busy.
   auto v = sup_->Get("a");
   if (v) {
-    EXPECT_EQ(v->state, "running");
+    EXPECT_EQ(v->state, ServiceState::kRunning);
     EXPECT_TRUE(sup_->Stop("a").ok());
   } else {
     EXPECT_TRUE(st.ok());
