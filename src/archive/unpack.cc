@@ -245,8 +245,7 @@ Status Extractor::MakeSymlink(struct archive_entry* entry, int parent_fd,
                                    std::to_string(limits_.max_path_length) + " bytes");
   }
   std::vector<std::string> parent(parts.begin(), parts.end() - 1);
-  SP_RETURN_IF_ERROR(
-      fstree::CheckSymlinkTargetLexically(parent, target).Annotate("symlink '" + path + "'"));
+  SP_RETURN_IF_ERROR(fstree::CheckSymlinkTargetLexically(parent, target).Annotate("symlink '" + path + "'"));
   if (::symlinkat(target.c_str(), parent_fd, parts.back().c_str()) != 0) {
     if (errno == EEXIST)
       return Status::InvalidArgument("entry '" + path + "' appears more than once in the archive");

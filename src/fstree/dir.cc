@@ -65,7 +65,7 @@ Result<std::vector<std::string>> ListDirFd(int dir_fd, const std::string& shown)
   if (!fd.valid()) return Err(Status::FromErrno("dup " + shown, errno));
   DIR* d = ::fdopendir(fd.get());
   if (!d) return Err(Status::FromErrno("opendir " + shown, errno));
-  fd.release();  // the DIR owns it now
+  fd.release();    // the DIR owns it now
   ::rewinddir(d);  // the duplicate shares its position with dir_fd, which may have been read before
   std::vector<std::string> names;
   errno = 0;
@@ -101,7 +101,8 @@ std::string FileTypeName(mode_t type) {
   }
 }
 
-Result<Fd> WalkDirs(int root_fd, const std::vector<std::string>& parts, size_t count, const WalkOptions& options) {
+Result<Fd> WalkDirs(int root_fd, const std::vector<std::string>& parts, size_t count,
+                    const WalkOptions& options) {
   Fd current(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   if (!current.valid()) return Err(Status::FromErrno("dup", errno));
   for (size_t i = 0; i < count && i < parts.size(); ++i) {

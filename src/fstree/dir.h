@@ -42,15 +42,16 @@ using NonDirHook = std::function<Result<bool>(int parent_fd, const std::string& 
 using NonDirError = std::function<Status(const std::string& through, mode_t type)>;
 
 struct WalkOptions {
-  bool create = false;      // create missing directories (0755, owned by the caller)
-  NonDirHook replace;       // optional: may replace a non-directory with a directory
-  NonDirError refuse;       // REQUIRES: set
+  bool create = false;  // create missing directories (0755, owned by the caller)
+  NonDirHook replace;   // optional: may replace a non-directory with a directory
+  NonDirError refuse;   // REQUIRES: set
 };
 
 // Opens the directory parts[0..count) below `root_fd`, one component at a time with O_NOFOLLOW.
 // Missing directories are created when `options.create`, otherwise NotFound. A component that is
 // a symlink or another non-directory is refused with options.refuse(...), unless options.replace
 // replaces it (it is asked once per component).
-Result<Fd> WalkDirs(int root_fd, const std::vector<std::string>& parts, size_t count, const WalkOptions& options);
+Result<Fd> WalkDirs(int root_fd, const std::vector<std::string>& parts, size_t count,
+                    const WalkOptions& options);
 
 }  // namespace sp::fstree

@@ -56,8 +56,9 @@ TEST(VisitDirAtTest, EntersBeforeAndLeavesAfterTheChildren) {
   struct stat st;
   ASSERT_EQ(::fstat(dir.get(), &st), 0);
   ASSERT_TRUE(VisitDirAt(dir.get(), "top", st.st_dev, "T", visitor).ok());
-  EXPECT_EQ(events, (std::vector<std::string>{"enter T", "entry T/h", "enter T/a", "entry T/a/g", "enter T/a/b",
-                                              "entry T/a/b/f", "leave T/a/b", "leave T/a", "leave T"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"enter T", "entry T/h", "enter T/a", "entry T/a/g", "enter T/a/b",
+                                      "entry T/a/b/f", "leave T/a/b", "leave T/a", "leave T"}));
 }
 
 TEST(VisitDirAtTest, HoldsOneDirectoryOpenAtATimeAndStopsAtAnError) {

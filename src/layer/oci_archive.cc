@@ -123,9 +123,8 @@ Status LayoutExtractor::Finish() {
 Status ExtractLayout(const std::string& tar_path, int root_fd, int64_t max_bytes) {
   SP_ASSIGN_OR_RETURN(auto stream, TarStream::Open(tar_path, "oci-archive"));
   LayoutExtractor extractor(root_fd, max_bytes);
-  SP_RETURN_IF_ERROR(stream->ForEachEntry([&](struct archive_entry* entry) {
-    return extractor.Extract(*stream, entry);
-  }));
+  SP_RETURN_IF_ERROR(
+      stream->ForEachEntry([&](struct archive_entry* entry) { return extractor.Extract(*stream, entry); }));
   auto digest = stream->Finish();  // drains the stream: trailing corruption is still an error
   if (!digest) return digest.error();
   return extractor.Finish();
@@ -136,7 +135,8 @@ Status ExtractLayout(const std::string& tar_path, int root_fd, int64_t max_bytes
 Status ExtractOciArchive(const std::string& tar_path, const std::string& dest_dir, int64_t max_bytes) {
   std::string context = "extract oci-archive " + tar_path + " into " + dest_dir;
   if (max_bytes < 0) return Status::InvalidArgument(context + ": negative max_bytes");
-  Status s = fstree::BuildNewDir(dest_dir, [&](int root_fd) { return ExtractLayout(tar_path, root_fd, max_bytes); });
+  Status s =
+      fstree::BuildNewDir(dest_dir, [&](int root_fd) { return ExtractLayout(tar_path, root_fd, max_bytes); });
   return s.Annotate(context);
 }
 

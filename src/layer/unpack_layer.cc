@@ -22,9 +22,8 @@ Result<UnpackedLayer> ExtractInto(const std::string& blob_path, int root_fd,
                                   const UnpackOptions& options) {
   SP_ASSIGN_OR_RETURN(auto stream, TarStream::Open(blob_path, "layer blob"));
   LayerExtractor extractor(root_fd, options);
-  SP_RETURN_IF_ERROR(stream->ForEachEntry([&](struct archive_entry* entry) {
-    return extractor.Extract(*stream, entry);
-  }));
+  SP_RETURN_IF_ERROR(
+      stream->ForEachEntry([&](struct archive_entry* entry) { return extractor.Extract(*stream, entry); }));
   SP_RETURN_IF_ERROR(extractor.Finish());
   SP_ASSIGN_OR_RETURN(Digest diff_id, stream->Finish());
   if (expected_diff_id && !(diff_id == *expected_diff_id)) {
