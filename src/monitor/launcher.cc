@@ -137,11 +137,11 @@ Detached AwaitDetach(pid_t child, int detach_fd, std::chrono::steady_clock::time
 // Why no monitor pid came from `child`; `params_file` is the resolved parameters file.
 Status DetachFailure(pid_t child, const Detached& d, Millis timeout, const std::string& params_file) {
   if (d.timed_out)
-    return Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(child) + ") did not detach within " +
-                                    FormatDuration(timeout));
+    return Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(child) +
+                                    ") did not detach within " + FormatDuration(timeout));
   std::string dir = params_file.substr(0, params_file.rfind('/'));
-  return Status::Unavailable("spawn-monitor (pid " + std::to_string(child) + ") exited before detaching; see " +
-                             dir + "/monitor.log");
+  return Status::Unavailable("spawn-monitor (pid " + std::to_string(child) +
+                             ") exited before detaching; see " + dir + "/monitor.log");
 }
 
 Result<LaunchResult> ParseReadiness(const std::string& line, pid_t monitor_pid,

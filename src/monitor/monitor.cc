@@ -181,8 +181,9 @@ class Monitor {
       } else if (!pipes_open) {
         timeout = kOrphanCheckMs;
       }
-      struct pollfd pfds[3] = {
-          {signal_fd_.get(), POLLIN, 0}, {pipes_[0].read.get(), POLLIN, 0}, {pipes_[1].read.get(), POLLIN, 0}};
+      struct pollfd pfds[3] = {{signal_fd_.get(), POLLIN, 0},
+                               {pipes_[0].read.get(), POLLIN, 0},
+                               {pipes_[1].read.get(), POLLIN, 0}};
       int n = ::poll(pfds, 3, timeout);
       if (n < 0 && errno != EINTR) {
         Diag("poll: " + std::string(strerror(errno)));

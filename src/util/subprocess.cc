@@ -93,7 +93,8 @@ class SigpipeBlock {
 // until all three pipes are closed, closing each as it is done with.
 class Exchange {
  public:
-  Exchange(Child& child, const std::string& input, CommandResult& res) : child_(child), input_(input), res_(res) {
+  Exchange(Child& child, const std::string& input, CommandResult& res)
+      : child_(child), input_(input), res_(res) {
     if (input_.empty()) {
       child_.in.reset();
     } else {
