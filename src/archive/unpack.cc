@@ -12,7 +12,7 @@
 //  - Only when everything passed are the staging directory's top-level entries renamed into the
 //    destination (same-named old entries are moved aside first and put back if a rename fails);
 //    then the staging directory, with the old entries, is removed without following symlinks
-//    (fstree::Staging::Merge, shared with nothing else but built like the layers' staging).
+//    (fstree::Staging::Merge).
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>

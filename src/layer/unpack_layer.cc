@@ -1,9 +1,10 @@
 // UnpackLayer: one layer blob -> one verified overlayfs lower directory, atomically.
 //
-// The steps are: a staging directory beside the destination (Staging), the blob's decompressed tar
-// stream hashed as it is read (TarStream), each entry created by the LayerExtractor, directory
-// metadata applied last, the rest of the stream drained into the hash, the diff_id compared, and
-// only then the rename into place. Any failure removes the staging directory.
+// The steps are: a staging directory beside the destination (fstree::BuildNewDir), the blob's
+// decompressed tar stream hashed as it is read (TarStream), each entry created by the
+// LayerExtractor, directory metadata applied last, the rest of the stream drained into the hash,
+// the diff_id compared, and only then the rename into place. Any failure removes the staging
+// directory.
 #include "layer/unpack_layer.h"
 
 #include "fstree/staging.h"
