@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +160,28 @@ TEST(ChownTreeTest, AFileOrASymlinkAloneIsChangedItself) {
   ASSERT_TRUE(ChownTree(tmp / "f", 44, 45).ok());
   ASSERT_EQ(::lstat((tmp / "f").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 44u);
+}
+
+TEST(ChownTreeTest, LeavesOtherFilesystemsAlone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount and give files away";
+  TempDir tmp;
+  std::string top = tmp / "top", mnt = tmp / "top/mnt";
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) GTEST_SKIP() << "cannot mount tmpfs here";
+  Status written = WriteFileAtomic(mnt + "/inside", "x");
+  Status s = ChownTree(top, 1234, 5678);
+  struct stat mount_root, inside;
+  int stats = ::lstat(mnt.c_str(), &mount_root) | ::lstat((mnt + "/inside").c_str(), &inside);
+  ASSERT_EQ(::umount(mnt.c_str()), 0);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(stats, 0);
+  EXPECT_EQ(mount_root.st_uid, 0u);
+  EXPECT_EQ(inside.st_uid, 0u);
+  struct stat st;
+  ASSERT_EQ(::lstat(top.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1234u);
 }
 
 TEST(ChownTreeTest, AMissingPathIsAnError) {
