@@ -17,6 +17,9 @@
 
 #include "archive/archive_rules.h"
 #include "archive/include_archive.h"
+#include "fstree/dir.h"
+#include "fstree/paths.h"
+#include "util/fd.h"
 #include "util/fs.h"
 
 namespace sp {
@@ -26,10 +29,9 @@ using archive_internal::ArchiveError;
 using archive_internal::ArchiveWriter;
 using archive_internal::BaseName;
 using archive_internal::DescribeBytes;
-using archive_internal::Fd;
-using archive_internal::FileTypeName;
-using archive_internal::ListDirFd;
 using archive_internal::NormalizedMode;
+using fstree::FileTypeName;
+using fstree::ListDirFd;
 
 constexpr size_t kCopyBuffer = 64 * 1024;
 
@@ -243,7 +245,7 @@ Status Packer::AddDirChild(int dir_fd, const std::string& name, const std::strin
                                      std::to_string(limits_.max_path_length) + " bytes");
     }
     target.resize(static_cast<size_t>(n));
-    SP_RETURN_IF_ERROR(archive_internal::CheckSymlinkTargetLexically(components, target).Annotate(shown));
+    SP_RETURN_IF_ERROR(fstree::CheckSymlinkTargetLexically(components, target).Annotate(shown));
     SP_RETURN_IF_ERROR(CountEntry(archive_path, shown));
     return WriteHeader(archive_path, AE_IFLNK, 0777, 0, st.st_mtime, target);
   }

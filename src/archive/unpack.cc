@@ -11,11 +11,11 @@
 //    own symlinks) and refused if it leads outside.
 //  - Only when everything passed are the staging directory's top-level entries renamed into the
 //    destination (same-named old entries are moved aside first and put back if a rename fails);
-//    then the staging directory, with the old entries, is removed without following symlinks.
+//    then the staging directory, with the old entries, is removed without following symlinks
+//    (fstree::Staging::Merge).
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +27,10 @@
 
 #include "archive/archive_rules.h"
 #include "archive/include_archive.h"
-#include "util/fs.h"
+#include "fstree/dir.h"
+#include "fstree/paths.h"
+#include "fstree/staging.h"
+#include "util/fd.h"
 
 namespace sp {
 namespace {
@@ -35,10 +38,9 @@ namespace {
 using archive_internal::ArchiveError;
 using archive_internal::ArchiveReader;
 using archive_internal::DescribeBytes;
-using archive_internal::Fd;
-using archive_internal::FileTypeName;
-using archive_internal::ListDirFd;
 using archive_internal::NormalizedMode;
+using fstree::FileTypeName;
+using fstree::JoinParts;
 
 constexpr size_t kChunk = 64 * 1024;         // largest piece handed to the tar reader at once
 constexpr uint64_t kStreamSlack = 1u << 20;  // read-ahead and end-of-archive blocks
@@ -100,15 +102,6 @@ la_ssize_t ReadDecompressed(struct archive* inner, void* client, const void** bu
   return static_cast<la_ssize_t>(n);
 }
 
-std::string JoinParts(const std::vector<std::string>& parts, size_t count) {
-  std::string out;
-  for (size_t i = 0; i < count && i < parts.size(); ++i) {
-    if (i) out += '/';
-    out += parts[i];
-  }
-  return out;
-}
-
 // Creates the entries of the archive below the directory `root_fd`, one at a time.
 class Extractor {
  public:
@@ -166,7 +159,7 @@ Status Extractor::Extract(struct archive* reader, struct archive_entry* entry) {
   const char* raw_path = archive_entry_pathname(entry);
   SP_RETURN_IF_ERROR(CheckEntry(entry, raw_path));
   std::string path = raw_path;
-  SP_ASSIGN_OR_RETURN(auto parts, archive_internal::SplitEntryPath(path));
+  SP_ASSIGN_OR_RETURN(auto parts, fstree::SplitEntryPath(path));
   mode_t type = archive_entry_filetype(entry);
   if (parts.empty()) {
     if (type == AE_IFDIR) return Status::Ok();  // "./": the destination itself
@@ -182,40 +175,20 @@ Status Extractor::Extract(struct archive* reader, struct archive_entry* entry) {
 // Opens the directory that will hold the entry, creating missing directories on the way. Refuses
 // to pass through anything but a real directory.
 Result<Fd> Extractor::OpenParent(const std::vector<std::string>& parts, const std::string& path) {
-  Fd current(::dup(root_fd_));
-  if (!current.valid()) return Err(Status::FromErrno("dup", errno));
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    const char* part = parts[i].c_str();
-    int fd = ::openat(current.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-      if (::mkdirat(current.get(), part, 0755) != 0 && errno != EEXIST) {
-        return Err(Status::FromErrno("create directory '" + JoinParts(parts, i + 1) + "'", errno));
-      }
-      fd = ::openat(current.get(), part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd >= 0 && ::fchmod(fd, 0755) != 0) {
-        int e = errno;
-        ::close(fd);
-        return Err(Status::FromErrno("chmod '" + JoinParts(parts, i + 1) + "'", e));
-      }
-    }
-    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-      struct stat st {};
-      ::fstatat(current.get(), part, &st, AT_SYMLINK_NOFOLLOW);
-      return Err(Status::InvalidArgument("entry '" + path + "' goes through '" + JoinParts(parts, i + 1) +
-                                         "', which is a " + FileTypeName(st.st_mode) +
-                                         "; entries may only be placed inside directories"));
-    }
-    if (fd < 0) return Err(Status::FromErrno("open directory '" + JoinParts(parts, i + 1) + "'", errno));
-    current = Fd(fd);
-  }
-  return current;
+  fstree::WalkOptions options;
+  options.create = true;
+  options.refuse = [&path](const std::string& through, mode_t type) {
+    return Status::InvalidArgument("entry '" + path + "' goes through '" + through + "', which is a " +
+                                   FileTypeName(type) + "; entries may only be placed inside directories");
+  };
+  return fstree::WalkDirs(root_fd_, parts, parts.size() - 1, options);
 }
 
 Status Extractor::MakeDir(int parent_fd, const std::string& name, const std::string& path) {
   if (::mkdirat(parent_fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
     return Status::FromErrno("create directory '" + path + "'", errno);
   }
-  Fd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Fd fd(::openat(parent_fd, name.c_str(), fstree::kDirFlags));
   if (!fd.valid() && (errno == ELOOP || errno == ENOTDIR)) {
     return Status::InvalidArgument(
         "entry '" + path + "' is a directory, but the archive already created it " + "as something else");
@@ -272,8 +245,7 @@ Status Extractor::MakeSymlink(struct archive_entry* entry, int parent_fd,
                                    std::to_string(limits_.max_path_length) + " bytes");
   }
   std::vector<std::string> parent(parts.begin(), parts.end() - 1);
-  SP_RETURN_IF_ERROR(
-      archive_internal::CheckSymlinkTargetLexically(parent, target).Annotate("symlink '" + path + "'"));
+  SP_RETURN_IF_ERROR(fstree::CheckSymlinkTargetLexically(parent, target).Annotate("symlink '" + path + "'"));
   if (::symlinkat(target.c_str(), parent_fd, parts.back().c_str()) != 0) {
     if (errno == EEXIST)
       return Status::InvalidArgument("entry '" + path + "' appears more than once in the archive");
@@ -323,12 +295,7 @@ Status Extractor::CheckSymlink(const std::vector<std::string>& link) const {
                                      "'");
     }
     resolved.pop_back();
-    std::vector<std::string> pieces;
-    for (size_t pos = 0; pos <= target.size();) {
-      size_t end = std::min(target.find('/', pos), target.size());
-      pieces.push_back(target.substr(pos, end - pos));
-      pos = end + 1;
-    }
+    auto pieces = fstree::SplitComponents(target);
     todo.insert(todo.begin(), pieces.begin(), pieces.end());
   }
   return Status::Ok();
@@ -373,130 +340,6 @@ Status ExtractAll(std::string_view data, int root_fd, const ArchiveLimits& limit
   return extractor.CheckSymlinks();
 }
 
-// Removes `name` in `parent_fd` and everything below it without following symlinks or crossing
-// into another filesystem.
-Status RemoveTreeAt(int parent_fd, const std::string& name, dev_t dev, const std::string& shown) {
-  struct stat st;
-  if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return errno == ENOENT ? Status::Ok() : Status::FromErrno("stat " + shown, errno);
-  }
-  if (S_ISDIR(st.st_mode)) {
-    if (st.st_dev != dev)
-      return Status::FailedPrecondition("refusing to remove across a mount point: " + shown);
-    Fd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) return Status::FromErrno("open " + shown, errno);
-    SP_ASSIGN_OR_RETURN(auto names, ListDirFd(fd.get(), shown));
-    for (const auto& n : names) SP_RETURN_IF_ERROR(RemoveTreeAt(fd.get(), n, dev, shown + "/" + n));
-  }
-  if (::unlinkat(parent_fd, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
-    return Status::FromErrno("remove " + shown, errno);
-  }
-  return Status::Ok();
-}
-
-// Moves the top-level entries of `new_fd` into `dest_fd`; same-named entries of `dest_fd` go to
-// `old_fd` first. On failure puts everything back where it was.
-Status Commit(int new_fd, int old_fd, int dest_fd, const std::string& dest) {
-  SP_ASSIGN_OR_RETURN(auto names, ListDirFd(new_fd, "staging directory"));
-  std::vector<std::string> moved_out, moved_in;
-  Status failure;
-  for (const auto& name : names) {
-    struct stat st;
-    if (::fstatat(dest_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      if (::renameat(dest_fd, name.c_str(), old_fd, name.c_str()) != 0) {
-        failure = Status::FromErrno("move old " + JoinPath(dest, name) + " aside", errno);
-        break;
-      }
-      moved_out.push_back(name);
-    }
-    if (::renameat(new_fd, name.c_str(), dest_fd, name.c_str()) != 0) {
-      failure = Status::FromErrno("move " + name + " into " + dest, errno);
-      break;
-    }
-    moved_in.push_back(name);
-  }
-  if (failure.ok()) return failure;
-  for (auto it = moved_in.rbegin(); it != moved_in.rend(); ++it) {
-    (void)::renameat(dest_fd, it->c_str(), new_fd, it->c_str());
-  }
-  for (auto it = moved_out.rbegin(); it != moved_out.rend(); ++it) {
-    (void)::renameat(old_fd, it->c_str(), dest_fd, it->c_str());
-  }
-  return failure;
-}
-
-// The private directory next to `dest` that the archive is extracted into.
-class Staging {
- public:
-  static Result<std::unique_ptr<Staging>> Create(const std::string& dest);
-  Staging(const Staging&) = delete;
-  Staging& operator=(const Staging&) = delete;
-  ~Staging();
-
-  int new_fd() const { return new_fd_.get(); }
-  int old_fd() const { return old_fd_.get(); }
-  int dest_fd() const { return dest_fd_.get(); }
-  // Removes the staging directory (and the old entries moved into it).
-  Status Remove();
-
- private:
-  Staging() = default;
-
-  std::string path_;
-  std::string name_;
-  dev_t dev_ = 0;
-  Fd parent_fd_, dir_fd_, new_fd_, old_fd_, dest_fd_;
-};
-
-Result<std::unique_ptr<Staging>> Staging::Create(const std::string& dest) {
-  std::unique_ptr<Staging> staging(new Staging());
-  Staging& s = *staging;
-  s.dest_fd_ = Fd(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!s.dest_fd_.valid()) {
-    return Err(Status::FailedPrecondition("unpack into " + dest + ": not an existing directory (" +
-                                          std::strerror(errno) + ")"));
-  }
-  char* real = ::realpath(dest.c_str(), nullptr);
-  if (!real) return Err(Status::FromErrno("resolve " + dest, errno));
-  std::string resolved = real;
-  ::free(real);
-  if (resolved == "/") return Err(Status::FailedPrecondition("refusing to unpack into /"));
-  size_t slash = resolved.rfind('/');
-  std::string parent = slash == 0 ? "/" : resolved.substr(0, slash);
-  s.parent_fd_ = Fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!s.parent_fd_.valid()) return Err(Status::FromErrno("open " + parent, errno));
-  std::string tmpl = JoinPath(parent, "." + resolved.substr(slash + 1) + ".unpack-XXXXXX");
-  if (!::mkdtemp(tmpl.data())) return Err(Status::FromErrno("create staging directory in " + parent, errno));
-  s.path_ = tmpl;
-  s.name_ = tmpl.substr(tmpl.rfind('/') + 1);
-  struct stat st;
-  if (::fstat(s.parent_fd_.get(), &st) != 0) return Err(Status::FromErrno("stat " + parent, errno));
-  s.dev_ = st.st_dev;
-  s.dir_fd_ =
-      Fd(::openat(s.parent_fd_.get(), s.name_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!s.dir_fd_.valid()) return Err(Status::FromErrno("open " + s.path_, errno));
-  for (const char* sub : {"new", "old"}) {
-    if (::mkdirat(s.dir_fd_.get(), sub, 0700) != 0)
-      return Err(Status::FromErrno("mkdir in " + s.path_, errno));
-  }
-  s.new_fd_ = Fd(::openat(s.dir_fd_.get(), "new", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  s.old_fd_ = Fd(::openat(s.dir_fd_.get(), "old", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!s.new_fd_.valid() || !s.old_fd_.valid()) return Err(Status::FromErrno("open in " + s.path_, errno));
-  return staging;
-}
-
-Status Staging::Remove() {
-  if (name_.empty()) return Status::Ok();
-  new_fd_ = Fd();
-  old_fd_ = Fd();
-  dir_fd_ = Fd();
-  Status s = RemoveTreeAt(parent_fd_.get(), name_, dev_, path_);
-  name_.clear();
-  return s;
-}
-
-Staging::~Staging() { (void)Remove(); }
-
 }  // namespace
 
 Status UnpackIncludes(std::string_view archive, const std::string& dest, const ArchiveLimits& limits) {
@@ -505,9 +348,9 @@ Status UnpackIncludes(std::string_view archive, const std::string& dest, const A
     return Status::InvalidArgument("the archive is " + DescribeBytes(archive.size()) +
                                    ", more than the limit of " + DescribeBytes(limits.max_compressed_bytes));
   }
-  SP_ASSIGN_OR_RETURN(auto staging, Staging::Create(dest));
-  Status s = ExtractAll(archive, staging->new_fd(), limits);
-  if (s.ok()) s = Commit(staging->new_fd(), staging->old_fd(), staging->dest_fd(), dest);
+  SP_ASSIGN_OR_RETURN(auto staging, fstree::Staging::Merge(dest));
+  Status s = ExtractAll(archive, staging->root_fd(), limits);
+  if (s.ok()) s = staging->Commit();
   Status removed = staging->Remove();
   if (!s.ok()) return s.Annotate("unpack into " + dest);
   return removed.Annotate("unpacked into " + dest + ", but could not remove the staging directory");

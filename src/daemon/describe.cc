@@ -24,7 +24,7 @@ ServiceDescription Describer::Describe(const ServiceView& v, bool with_events) {
   ServiceDescription d;
   d.name = v.name;
   d.host = host_uri_;
-  d.state = v.state;
+  d.state = ServiceStateName(v.state);
   d.pid = v.pid;
   d.monitor_pid = v.monitor_pid;
   d.instance = v.instance;
@@ -41,7 +41,7 @@ ServiceDescription Describer::Describe(const ServiceView& v, bool with_events) {
   d.cgroups_path = details.cgroups_path;
   d.created_at = Rfc3339Millis(v.created_ms);
   d.started_at = Rfc3339Millis(v.started_ms);
-  if (v.state == "backoff") d.next_start_at = Rfc3339Millis(v.next_start_ms);
+  if (v.state == ServiceState::kBackoff) d.next_start_at = Rfc3339Millis(v.next_start_ms);
   if (v.last_exit) {
     d.last_exit = ExitDescription{v.last_exit->code, v.last_exit->signal, v.last_exit->oom_killed,
                                   Rfc3339Millis(v.last_exit_ms)};

@@ -45,7 +45,7 @@ DaemonHeartbeat MakeDaemonHeartbeat(const HostInfo& host, int64_t now_ms, Resour
                      Rfc3339Millis(now_ms), now_ms,          host.interval_ms,
                      total.cpu_shares,   available.cpu_shares, total.memory_mib,
                      available.memory_mib, {}};
-  for (const ServiceView& s : services) hb.services.push_back({s.name, s.state});
+  for (const ServiceView& s : services) hb.services.push_back({s.name, std::string(ServiceStateName(s.state))});
   return hb;
 }
 
@@ -53,7 +53,7 @@ ServiceHeartbeat MakeServiceHeartbeat(const HostInfo& host, int64_t now_ms, cons
                                       const ServiceUsageView& usage, const ServiceDetails& details) {
   return {svc.name,          host.uri,
           Rfc3339Millis(now_ms), now_ms,
-          host.interval_ms,  svc.state,
+          host.interval_ms,  std::string(ServiceStateName(svc.state)),
           svc.pid,           svc.restarts,
           svc.reserved.cpu_shares, svc.reserved.memory_mib,
           usage.used_cpu_shares,   usage.used_memory_mib,

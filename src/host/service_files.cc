@@ -6,10 +6,10 @@
 
 #include <set>
 
-#include <ftw.h>
 #include <nlohmann/json.hpp>
 
 #include "archive/include_archive.h"
+#include "fstree/tree.h"
 #include "host/host_files.h"
 #include "host/linux_host.h"
 #include "host/service_image.h"
@@ -35,22 +35,6 @@ std::vector<PublishedPort> ReadPortsFile(const std::string& path) {
   if (!text) return {};
   auto ports = PortMappingsFromJson(nlohmann::json::parse(*text, nullptr, false));
   return ports ? *ports : std::vector<PublishedPort>{};
-}
-
-// Gives a tree to the service's user (lchown: links are not followed).
-uid_t g_chown_uid;
-gid_t g_chown_gid;
-int ChownEntry(const char* path, const struct stat*, int, struct FTW*) {
-  return ::lchown(path, g_chown_uid, g_chown_gid) == 0 ? 0 : -1;
-}
-std::mutex g_chown_mu;
-Status ChownTree(const std::string& dir, uid_t uid, gid_t gid) {
-  std::lock_guard<std::mutex> lock(g_chown_mu);  // nftw's callback has no context argument
-  g_chown_uid = uid;
-  g_chown_gid = gid;
-  if (::nftw(dir.c_str(), ChownEntry, 32, FTW_PHYS | FTW_MOUNT) != 0)
-    return Status::FromErrno("give " + dir + " to the image's user", errno);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -87,7 +71,8 @@ Status LinuxHost::Prepare(const std::string& name, const ServiceConfig& cfg, std
     auto mounted = PrepareImageRootfs(dir, name, image->layer_dirs);
     if (!mounted) return mounted.error();
     SP_ASSIGN_OR_RETURN(ProcessUser user, ResolveImageUser(JoinPath(dir, "rootfs"), image->config.user));
-    if (user.uid != 0 || user.gid != 0) SP_RETURN_IF_ERROR(ChownTree(data, user.uid, user.gid));
+    if (user.uid != 0 || user.gid != 0)  // lchown, links not followed, other filesystems left alone
+      SP_RETURN_IF_ERROR(fstree::ChownTree(data, user.uid, user.gid).Annotate("give " + data + " to the image's user"));
   }
   if (!cfg.build.empty()) SP_RETURN_IF_ERROR(RunBuild(name, cfg, progress));
   return Status::Ok();

@@ -16,13 +16,13 @@ namespace sp::layer_internal {
 namespace {
 
 using archive_internal::DescribeBytes;
-using archive_internal::FileTypeName;
+using fstree::FileTypeName;
+using fstree::kDirFlags;
 
 constexpr char kOpaqueXattr[] = "trusted.overlay.opaque";
 constexpr char kWhiteoutPrefix[] = ".wh.";
 constexpr char kWhiteoutMetaPrefix[] = ".wh..wh.";
 constexpr char kOpaqueMarker[] = ".wh..wh..opq";
-constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -347,7 +347,7 @@ Status LayerExtractor::ExtractSymlink(struct archive_entry* entry, const std::ve
                                    std::to_string(kMaxPathBytes));
   }
   std::vector<std::string> dir(parts.begin(), parts.end() - 1);
-  if (target.front() != '/' && !archive_internal::CheckSymlinkTargetLexically(dir, target).ok()) {
+  if (target.front() != '/' && !fstree::CheckSymlinkTargetLexically(dir, target).ok()) {
     return Status::InvalidArgument("symlink " + ShowPath(path) + " -> " + ShowPath(target) +
                                    " climbs above the layer root");
   }

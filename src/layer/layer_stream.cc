@@ -267,7 +267,7 @@ Result<std::unique_ptr<Decoder>> MakeDecoder(Compression compression, int fd, co
 Result<std::unique_ptr<TarStream>> TarStream::Open(const std::string& path, const std::string& what) {
   std::unique_ptr<TarStream> s(new TarStream());
   s->what_ = what + " " + path;
-  s->fd_ = archive_internal::Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  s->fd_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!s->fd_.valid()) return Err(Status::FromErrno("open " + s->what_, errno));
   struct stat st;
   if (::fstat(s->fd_.get(), &st) != 0) return Err(Status::FromErrno("stat " + s->what_, errno));
@@ -369,6 +369,14 @@ Result<struct archive_entry*> TarStream::Next() {
                   ? static_cast<uint64_t>(data_start) + static_cast<uint64_t>(archive_entry_size(entry))
                   : 0;
   return entry;
+}
+
+Status TarStream::ForEachEntry(const std::function<Status(struct archive_entry* entry)>& extract) {
+  for (;;) {
+    SP_ASSIGN_OR_RETURN(struct archive_entry * entry, Next());
+    if (!entry) return Status::Ok();
+    SP_RETURN_IF_ERROR(extract(entry));
+  }
 }
 
 Status TarStream::CopyData(int fd, int64_t size, const std::string& shown) {

@@ -27,12 +27,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "archive/archive_rules.h"
 #include "registry/digest.h"
+#include "util/fd.h"
 #include "util/status.h"
 
 struct archive;
@@ -76,6 +78,10 @@ class TarStream {
   // call. Each entry counts towards the decompression budget's header allowance.
   Result<struct archive_entry*> Next();
 
+  // Calls `extract` with each entry in turn (Next() until the end of the archive), stopping at the
+  // first error.
+  Status ForEachEntry(const std::function<Status(struct archive_entry* entry)>& extract);
+
   // Declares that the current entry carries `bytes` of file data (raises the decompression budget).
   void AddDeclaredBytes(uint64_t bytes) { declared_bytes_ += bytes; }
 
@@ -100,7 +106,7 @@ class TarStream {
 
   std::string what_;
   Compression compression_ = Compression::kNone;
-  archive_internal::Fd fd_;
+  Fd fd_;
   std::unique_ptr<Decoder> decoder_;
   archive_internal::ArchiveReader inner_;
   Sha256Hasher hasher_;

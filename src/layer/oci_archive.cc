@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "fstree/staging.h"
 #include "layer/layer_fs.h"
 #include "layer/layer_stream.h"
 
@@ -16,10 +17,8 @@ namespace sp {
 namespace {
 
 using archive_internal::DescribeBytes;
-using archive_internal::FileTypeName;
-using layer_internal::Fd;
+using fstree::FileTypeName;
 using layer_internal::ShowPath;
-using layer_internal::Staging;
 using layer_internal::TarStream;
 
 constexpr int64_t kMaxEntries = 100'000;  // a layout holds a handful of files per image
@@ -76,7 +75,7 @@ Status LayoutExtractor::MakeDir(const std::vector<std::string>& parts, const std
   SP_ASSIGN_OR_RETURN(Fd parent, layer_internal::WalkDirs(root_fd_, parts, parts.size() - 1, true, path));
   bool made = ::mkdirat(parent.get(), parts.back().c_str(), 0755) == 0;
   if (!made && errno != EEXIST) return Status::FromErrno("create directory " + ShowPath(path), errno);
-  Fd fd(::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Fd fd(::openat(parent.get(), parts.back().c_str(), fstree::kDirFlags));
   if (!fd.valid() && (errno == ENOTDIR || errno == ELOOP)) {
     return Status::InvalidArgument("directory entry " + ShowPath(path) + " names an earlier file");
   }
@@ -124,11 +123,8 @@ Status LayoutExtractor::Finish() {
 Status ExtractLayout(const std::string& tar_path, int root_fd, int64_t max_bytes) {
   SP_ASSIGN_OR_RETURN(auto stream, TarStream::Open(tar_path, "oci-archive"));
   LayoutExtractor extractor(root_fd, max_bytes);
-  for (;;) {
-    SP_ASSIGN_OR_RETURN(struct archive_entry * entry, stream->Next());
-    if (!entry) break;
-    SP_RETURN_IF_ERROR(extractor.Extract(*stream, entry));
-  }
+  SP_RETURN_IF_ERROR(
+      stream->ForEachEntry([&](struct archive_entry* entry) { return extractor.Extract(*stream, entry); }));
   auto digest = stream->Finish();  // drains the stream: trailing corruption is still an error
   if (!digest) return digest.error();
   return extractor.Finish();
@@ -139,18 +135,9 @@ Status ExtractLayout(const std::string& tar_path, int root_fd, int64_t max_bytes
 Status ExtractOciArchive(const std::string& tar_path, const std::string& dest_dir, int64_t max_bytes) {
   std::string context = "extract oci-archive " + tar_path + " into " + dest_dir;
   if (max_bytes < 0) return Status::InvalidArgument(context + ": negative max_bytes");
-  auto staging = Staging::Create(dest_dir);
-  if (!staging) return staging.error().Annotate(context);
-  Status failure = ExtractLayout(tar_path, (*staging)->root_fd(), max_bytes);
-  if (failure.ok()) failure = (*staging)->Commit();
-  if (failure.ok()) return failure;
-  Status removed = (*staging)->Remove();
-  if (!removed.ok()) {
-    failure =
-        Status(failure.code(), failure.message() + " (and the temporary directory " + (*staging)->path() +
-                                   " could not be removed: " + removed.message() + ")");
-  }
-  return failure.Annotate(context);
+  Status s =
+      fstree::BuildNewDir(dest_dir, [&](int root_fd) { return ExtractLayout(tar_path, root_fd, max_bytes); });
+  return s.Annotate(context);
 }
 
 }  // namespace sp

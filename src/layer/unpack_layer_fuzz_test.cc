@@ -20,6 +20,8 @@
 #include <random>
 
 #include "archive/archive_rules.h"
+#include "fstree/dir.h"
+#include "fstree/paths.h"
 #include "layer/layer_testing.h"
 #include "layer/unpack_layer.h"
 #include "util/fs.h"
@@ -73,7 +75,7 @@ constexpr std::string_view kTarBytes("/.\0 7-09xLK1234563w", 20);
 // Checks every entry below the directory `dir_fd` (at `rel`, `depth` levels below the root) against
 // what an accepted layer may hold. Descriptor-relative: accepted paths may exceed PATH_MAX here.
 void ExpectOnlyAllowedEntries(int dir_fd, const std::string& rel, size_t depth) {
-  auto names = archive_internal::ListDirFd(dir_fd, rel);
+  auto names = fstree::ListDirFd(dir_fd, rel);
   ASSERT_TRUE(names) << names.error().ToString();
   for (const auto& name : *names) {
     std::string path = rel.empty() ? name : rel + "/" + name;
@@ -92,7 +94,7 @@ void ExpectOnlyAllowedEntries(int dir_fd, const std::string& rel, size_t depth) 
       std::string t(target, static_cast<size_t>(n));
       if (t[0] != '/') {
         std::vector<std::string> parent(depth, "x");
-        EXPECT_TRUE(archive_internal::CheckSymlinkTargetLexically(parent, t).ok()) << path << " -> " << t;
+        EXPECT_TRUE(fstree::CheckSymlinkTargetLexically(parent, t).ok()) << path << " -> " << t;
       }
     } else if (S_ISCHR(st.st_mode)) {
       EXPECT_EQ(st.st_rdev, 0u) << path << " is a device that is not a whiteout";

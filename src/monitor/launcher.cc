@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "monitor/monitor.h"
+#include "util/fd.h"
 #include "util/spawn.h"
 
 extern char** environ;
@@ -62,18 +63,16 @@ Result<pid_t> SpawnMonitor(const ExecImage& image, int ready_w, int detach_w) {
 
 // A pipe whose both ends are above the descriptors the monitor gets (so dup2 always copies and
 // clears close-on-exec), close-on-exec in this process.
-bool HighPipe(int fds[2]) {
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  for (int i = 0; i < 2; ++i) {
-    if (fds[i] > kDetachFd) continue;
-    int high = ::fcntl(fds[i], F_DUPFD_CLOEXEC, kDetachFd + 1);
-    ::close(fds[i]);
-    fds[i] = high;
+Result<Pipe> HighPipe() {
+  SP_ASSIGN_OR_RETURN(Pipe pipe, OpenPipe());
+  for (Fd* end : {&pipe.read, &pipe.write}) {
+    if (end->get() > kDetachFd) continue;
+    int high = ::fcntl(end->get(), F_DUPFD_CLOEXEC, kDetachFd + 1);
+    int e = errno;
+    end->reset(high);
+    if (high < 0) return Err(Status::FromErrno("pipe", e));
   }
-  if (fds[0] >= 0 && fds[1] >= 0) return true;
-  if (fds[0] >= 0) ::close(fds[0]);
-  if (fds[1] >= 0) ::close(fds[1]);
-  return false;
+  return pipe;
 }
 
 // Reads `n` bytes, or until end of file or the deadline, into `out`. Returns false on timeout.
@@ -115,6 +114,36 @@ bool ReadLine(int fd, std::chrono::steady_clock::time_point deadline, std::strin
   }
 }
 
+// What the detach step gave: the monitor's pid (0 if none came) and whether the deadline passed.
+struct Detached {
+  pid_t monitor_pid = 0;
+  bool timed_out = false;
+};
+
+// Reads the monitor's pid from the detach pipe and reaps the spawned process `child`, which exits
+// right after writing it. Bounded like the readiness wait: a binary that is not a monitor may
+// never write nor exit, and is killed at the deadline.
+Detached AwaitDetach(pid_t child, int detach_fd, std::chrono::steady_clock::time_point deadline) {
+  Detached d;
+  std::string bytes;
+  d.timed_out = !ReadExactly(detach_fd, sizeof d.monitor_pid, deadline, bytes);
+  if (bytes.size() == sizeof d.monitor_pid) std::memcpy(&d.monitor_pid, bytes.data(), sizeof d.monitor_pid);
+  if (d.timed_out) ::kill(child, SIGKILL);
+  while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return d;
+}
+
+// Why no monitor pid came from `child`; `params_file` is the resolved parameters file.
+Status DetachFailure(pid_t child, const Detached& d, Millis timeout, const std::string& params_file) {
+  if (d.timed_out)
+    return Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(child) +
+                                    ") did not detach within " + FormatDuration(timeout));
+  std::string dir = params_file.substr(0, params_file.rfind('/'));
+  return Status::Unavailable("spawn-monitor (pid " + std::to_string(child) +
+                             ") exited before detaching; see " + dir + "/monitor.log");
+}
+
 Result<LaunchResult> ParseReadiness(const std::string& line, pid_t monitor_pid,
                                     const std::string& params_file) {
   if (line.rfind("ok ", 0) == 0) {
@@ -141,44 +170,21 @@ Result<LaunchResult> LaunchMonitor(const std::string& monitor_binary, const std:
     return Err(Status::FromErrno("monitor params " + params_file, errno));
   ExecImage image(monitor_binary, real);
 
-  int ready[2], pidp[2];
-  if (!HighPipe(ready)) return Err(Status::FromErrno("pipe", errno));
-  if (!HighPipe(pidp)) {
-    int e = errno;
-    ::close(ready[0]);
-    ::close(ready[1]);
-    return Err(Status::FromErrno("pipe", e));
-  }
+  SP_ASSIGN_OR_RETURN(Pipe ready, HighPipe());
+  SP_ASSIGN_OR_RETURN(Pipe detach, HighPipe());
   // The spawned process forks the real monitor into a session of its own, writes that pid on the
   // detach pipe and exits at once; we reap it here, so the monitor is nobody's child but init's.
-  auto child = SpawnMonitor(image, ready[1], pidp[1]);
-  ::close(ready[1]);
-  ::close(pidp[1]);
-  pid_t monitor_pid = 0;
-  bool timed_out = false;
-  if (child) {
-    // Bounded like the readiness wait: a binary that is not a monitor may never write nor exit.
-    std::string bytes;
-    timed_out = !ReadExactly(pidp[0], sizeof monitor_pid, deadline, bytes);
-    if (bytes.size() == sizeof monitor_pid) std::memcpy(&monitor_pid, bytes.data(), sizeof monitor_pid);
-    if (timed_out) ::kill(*child, SIGKILL);
-    while (::waitpid(*child, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-  ::close(pidp[0]);
-  if (monitor_pid <= 0) {
-    ::close(ready[0]);
-    if (!child) return Err(child.error());
-    if (timed_out)
-      return Err(Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(*child) +
-                                          ") did not detach within " + FormatDuration(timeout)));
-    std::string dir = std::string(real).substr(0, std::string(real).rfind('/'));
-    return Err(Status::Unavailable("spawn-monitor (pid " + std::to_string(*child) +
-                                   ") exited before detaching; see " + dir + "/monitor.log"));
-  }
+  auto child = SpawnMonitor(image, ready.write.get(), detach.write.get());
+  ready.write.reset();  // our write ends go before reading: end of file must come when they exit
+  detach.write.reset();
+  if (!child) return Err(child.error());
+  Detached detached = AwaitDetach(*child, detach.read.get(), deadline);
+  detach.read.reset();
+  if (detached.monitor_pid <= 0) return Err(DetachFailure(*child, detached, timeout, real));
+  pid_t monitor_pid = detached.monitor_pid;
   std::string line;
-  bool complete = ReadLine(ready[0], deadline, line);
-  ::close(ready[0]);
+  bool complete = ReadLine(ready.read.get(), deadline, line);
+  ready.read.reset();
   if (!complete)
     return Err(Status::DeadlineExceeded("spawn-monitor (pid " + std::to_string(monitor_pid) +
                                         ") did not report readiness within " + FormatDuration(timeout)));

@@ -52,46 +52,13 @@ Result<LogSegments> LogSegments::Open(const std::string& dir, uint64_t max_bytes
   return segs;
 }
 
-LogSegments::LogSegments(LogSegments&& o) noexcept
-    : dir_(std::move(o.dir_)),
-      max_bytes_(o.max_bytes_),
-      max_files_(o.max_files_),
-      fd_(o.fd_),
-      number_(o.number_),
-      size_(o.size_) {
-  o.fd_ = -1;
-}
-
-LogSegments& LogSegments::operator=(LogSegments&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    dir_ = std::move(o.dir_);
-    max_bytes_ = o.max_bytes_;
-    max_files_ = o.max_files_;
-    fd_ = o.fd_;
-    number_ = o.number_;
-    size_ = o.size_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-LogSegments::~LogSegments() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Status LogSegments::OpenSegment(uint32_t number) {
   std::string path = SegmentPath(dir_, number);
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Status::FromErrno("open log segment " + path, errno);
+  Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd.valid()) return Status::FromErrno("open log segment " + path, errno);
   struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return Status::FromErrno("stat log segment " + path, e);
-  }
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  if (::fstat(fd.get(), &st) != 0) return Status::FromErrno("stat log segment " + path, errno);
+  fd_ = std::move(fd);
   number_ = number;
   size_ = static_cast<uint64_t>(st.st_size);
   return Status::Ok();
@@ -118,7 +85,7 @@ Status LogSegments::Append(std::string_view record) {
   // One write per record; a short write only happens when the disk is full, and then the rest is
   // retried so the record is not silently cut.
   while (!record.empty()) {
-    ssize_t n = ::write(fd_, record.data(), record.size());
+    ssize_t n = ::write(fd_.get(), record.data(), record.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno("write log segment " + SegmentPath(dir_, number_), errno);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/fd.h"
 #include "util/status.h"
 
 namespace sp {
@@ -25,11 +26,11 @@ class LogSegments {
   // REQUIRES: max_bytes > 0, max_files >= 1.
   static Result<LogSegments> Open(const std::string& dir, uint64_t max_bytes, int max_files);
 
-  LogSegments(LogSegments&& other) noexcept;
-  LogSegments& operator=(LogSegments&& other) noexcept;
+  LogSegments(LogSegments&& other) noexcept = default;
+  LogSegments& operator=(LogSegments&& other) noexcept = default;
   LogSegments(const LogSegments&) = delete;
   LogSegments& operator=(const LogSegments&) = delete;
-  ~LogSegments();
+  ~LogSegments() = default;
 
   // Appends one whole record (normally ending in '\n'), rotating first if needed.
   Status Append(std::string_view record);
@@ -46,7 +47,7 @@ class LogSegments {
   std::string dir_;
   uint64_t max_bytes_;
   int max_files_;
-  int fd_ = -1;
+  Fd fd_;  // the current segment
   uint32_t number_ = 0;
   uint64_t size_ = 0;
 };

@@ -25,6 +25,7 @@
 #include "monitor/process_setup.h"
 #include "runtime/cgroups.h"
 #include "runtime/oci_runtime.h"
+#include "util/fd.h"
 #include "util/fs.h"
 #include "util/subprocess.h"
 
@@ -72,19 +73,19 @@ std::string DescribeWaitStatus(int status) {
 }
 
 struct OutputPipe {
-  int read_fd = -1;
+  Fd read;
   LogStream stream;
   LineSplitter splitter;
 };
 
 class Monitor {
  public:
-  Monitor(MonitorParams p, OciRuntime rt, LogSegments logs, int ready_fd, int signal_fd)
+  Monitor(MonitorParams p, OciRuntime rt, LogSegments logs, Fd ready, Fd signal_fd)
       : p_(std::move(p)),
         rt_(std::move(rt)),
         logs_(std::move(logs)),
-        ready_fd_(ready_fd),
-        signal_fd_(signal_fd) {
+        ready_(std::move(ready)),
+        signal_fd_(std::move(signal_fd)) {
     pipes_[0].stream = LogStream::kStdout;
     pipes_[1].stream = LogStream::kStderr;
   }
@@ -110,21 +111,23 @@ class Monitor {
   // The runtime exits once the init runs; being a child subreaper, this process becomes its parent.
   // (One runtime process instead of create + start: the second Go start cost ~9 ms per launch.)
   Status RunContainer() {
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
-    pipes_[0].read_fd = out[0];
-    pipes_[1].read_fd = err[0];
-    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0) return Status::FromErrno("open /dev/null", errno);
+    SP_ASSIGN_OR_RETURN(Pipe out, OpenPipe());
+    SP_ASSIGN_OR_RETURN(Pipe err, OpenPipe());
+    pipes_[0].read = std::move(out.read);
+    pipes_[1].read = std::move(err.read);
+    Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devnull.valid()) return Status::FromErrno("open /dev/null", errno);
     ::unlink(p_.pid_file.c_str());  // a stale pid must not be mistaken for this container's
-    auto pid = SpawnWithStdio(rt_.RunDetachedArgv(p_.id, p_.bundle, p_.pid_file), devnull, out[1], err[1]);
-    ::close(devnull);
-    ::close(out[1]);
-    ::close(err[1]);
+    auto pid = SpawnWithStdio(rt_.RunDetachedArgv(p_.id, p_.bundle, p_.pid_file), devnull.get(),
+                              out.write.get(), err.write.get());
+    // Our write ends go now: the pipes must reach end of file once the container's side is gone.
+    devnull.reset();
+    out.write.reset();
+    err.write.reset();
     if (!pid) return pid.error().Annotate("runtime run");
     SP_ASSIGN_OR_RETURN(int status, WaitForChild(*pid, kRuntimeTimeout));
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      std::string why = OneLine(ReadAvailable(pipes_[1].read_fd) + ReadAvailable(pipes_[0].read_fd));
+      std::string why = OneLine(ReadAvailable(pipes_[1].read.get()) + ReadAvailable(pipes_[0].read.get()));
       return Status::Internal(rt_.binary_path() + " run " + p_.id + " failed (" +
                               DescribeWaitStatus(status) + ")" + (why.empty() ? "" : ": " + why));
     }
@@ -151,7 +154,7 @@ class Monitor {
         return Err(
             Status::DeadlineExceeded("runtime run did not finish within " + FormatDuration(timeout)));
       }
-      struct pollfd pfd = {signal_fd_, POLLIN, 0};
+      struct pollfd pfd = {signal_fd_.get(), POLLIN, 0};
       ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 100)));
       ReadSignals();
     }
@@ -159,7 +162,7 @@ class Monitor {
 
   void ReadSignals() {
     struct signalfd_siginfo si;
-    while (::read(signal_fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+    while (::read(signal_fd_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
       if (si.ssi_signo == SIGTERM) term_pending_ = true;
     }
   }
@@ -168,7 +171,7 @@ class Monitor {
     ReapChildren();  // the init may have exited already (during start)
     for (;;) {
       ForwardTerm();
-      bool pipes_open = pipes_[0].read_fd >= 0 || pipes_[1].read_fd >= 0;
+      bool pipes_open = pipes_[0].read.valid() || pipes_[1].read.valid();
       if (exited_ && !pipes_open) return;
       int timeout = -1;
       if (exited_) {
@@ -178,8 +181,9 @@ class Monitor {
       } else if (!pipes_open) {
         timeout = kOrphanCheckMs;
       }
-      struct pollfd pfds[3] = {
-          {signal_fd_, POLLIN, 0}, {pipes_[0].read_fd, POLLIN, 0}, {pipes_[1].read_fd, POLLIN, 0}};
+      struct pollfd pfds[3] = {{signal_fd_.get(), POLLIN, 0},
+                               {pipes_[0].read.get(), POLLIN, 0},
+                               {pipes_[1].read.get(), POLLIN, 0}};
       int n = ::poll(pfds, 3, timeout);
       if (n < 0 && errno != EINTR) {
         Diag("poll: " + std::string(strerror(errno)));
@@ -225,7 +229,7 @@ class Monitor {
 
   void ReadPipe(OutputPipe& pipe) {
     char buf[65536];
-    ssize_t n = ::read(pipe.read_fd, buf, sizeof buf);
+    ssize_t n = ::read(pipe.read.get(), buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n > 0) {
       pipe.splitter.Feed(std::string_view(buf, static_cast<size_t>(n)),
@@ -237,14 +241,13 @@ class Monitor {
 
   void ClosePipe(OutputPipe& pipe) {
     pipe.splitter.Finish([&](std::string_view text, bool partial) { WriteLog(pipe.stream, text, partial); });
-    ::close(pipe.read_fd);
-    pipe.read_fd = -1;
+    pipe.read.reset();
   }
 
   void FinishOutput() {
     for (auto& pipe : pipes_) {
-      if (pipe.read_fd < 0) continue;
-      std::string rest = ReadAvailable(pipe.read_fd, 1 << 20);
+      if (!pipe.read.valid()) continue;
+      std::string rest = ReadAvailable(pipe.read.get(), 1 << 20);
       pipe.splitter.Feed(rest,
                          [&](std::string_view text, bool partial) { WriteLog(pipe.stream, text, partial); });
       ClosePipe(pipe);
@@ -281,19 +284,15 @@ class Monitor {
   }
 
   void ReportReady(const std::string& line) {
-    if (ready_fd_ < 0) return;
-    WriteAll(ready_fd_, line + "\n");
-    ::close(ready_fd_);
-    ready_fd_ = -1;
+    if (!ready_.valid()) return;
+    WriteAll(ready_.get(), line + "\n");
+    ready_.reset();
   }
 
   int Fail(const Status& s) {
     std::string msg = OneLine(s.message());
     Diag("failed: " + msg);
-    for (auto& pipe : pipes_) {
-      if (pipe.read_fd >= 0) ::close(pipe.read_fd);
-      pipe.read_fd = -1;
-    }
+    for (auto& pipe : pipes_) pipe.read.reset();
     // exit.json first, so a launcher that got the error finds the record too.
     ExitRecord r;
     r.error = msg;
@@ -314,8 +313,8 @@ class Monitor {
   MonitorParams p_;
   OciRuntime rt_;
   LogSegments logs_;
-  int ready_fd_;
-  int signal_fd_;
+  Fd ready_;  // the readiness pipe, until the one line is written
+  Fd signal_fd_;
   OutputPipe pipes_[2];
   pid_t container_pid_ = 0;
   uint64_t oom_kills_at_start_ = 0;
@@ -360,7 +359,7 @@ int SetUpAndRun(const std::string& params_path, int ready_fd) {
   auto logs = LogSegments::Open(params->log_dir, static_cast<uint64_t>(params->log_max_bytes),
                                 static_cast<int>(params->log_max_files));
   if (!logs) return fail(logs.error());
-  Monitor m(std::move(*params), std::move(*rt), std::move(*logs), ready_fd, *signal_fd);
+  Monitor m(std::move(*params), std::move(*rt), std::move(*logs), Fd(ready_fd), Fd(*signal_fd));
   return m.Run();
 }
 

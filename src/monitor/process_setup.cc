@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "util/fd.h"
 #include "util/spawn.h"
 #include "util/subprocess.h"
 
@@ -23,19 +24,12 @@ void CloseFdsExcept(int keep) {
 }
 
 Status RedirectStdio(const std::string& log_path) {
-  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) return Status::FromErrno("open /dev/null", errno);
-  int out = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (out < 0) {
-    int e = errno;
-    ::close(in);
-    return Status::FromErrno("open " + log_path, e);
-  }
-  bool ok = ::dup2(in, 0) == 0 && ::dup2(out, 1) == 1 && ::dup2(out, 2) == 2;
-  int e = errno;
-  ::close(in);
-  ::close(out);
-  return ok ? Status::Ok() : Status::FromErrno("redirect stdio", e);
+  Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return Status::FromErrno("open /dev/null", errno);
+  Fd out(::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!out.valid()) return Status::FromErrno("open " + log_path, errno);
+  bool ok = ::dup2(in.get(), 0) == 0 && ::dup2(out.get(), 1) == 1 && ::dup2(out.get(), 2) == 2;
+  return ok ? Status::Ok() : Status::FromErrno("redirect stdio", errno);
 }
 
 Result<int> SetUpMonitorSignals() {

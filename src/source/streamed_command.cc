@@ -12,6 +12,7 @@
 #include <chrono>
 #include <deque>
 
+#include "util/fd.h"
 #include "util/spawn.h"
 #include "util/subprocess.h"
 
@@ -108,16 +109,12 @@ Result<StreamedResult> RunStreamed(const StreamedCommand& cmd,
                                    const std::function<void(std::string_view line)>& on_line) {
   SP_CHECK(!cmd.argv.empty());
   SP_ASSIGN_OR_RETURN(std::string prog, FindProgram(cmd.argv[0]));
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Err(Status::FromErrno("pipe", errno));
-  Result<pid_t> spawned = Spawn(prog, cmd, pipe_fds[1]);
-  ::close(pipe_fds[1]);
-  if (!spawned) {
-    ::close(pipe_fds[0]);
-    return Err(spawned.error());
-  }
+  SP_ASSIGN_OR_RETURN(Pipe pipe, OpenPipe());
+  Result<pid_t> spawned = Spawn(prog, cmd, pipe.write.get());
+  pipe.write.reset();  // before reading: end of file must come when the group's writers are gone
+  if (!spawned) return Err(spawned.error());
   pid_t pid = *spawned;
-  int fd = pipe_fds[0];
+  int fd = pipe.read.get();
   ::fcntl(fd, F_SETFL, O_NONBLOCK);
 
   LineSplitter splitter(on_line);
@@ -141,7 +138,7 @@ Result<StreamedResult> RunStreamed(const StreamedCommand& cmd,
   // On timeout the whole group goes; after a normal exit, so do helpers still holding the pipe.
   // The leader is not reaped yet, so the group id cannot have been reused.
   if (res.timed_out || !eof) ::kill(-pid, SIGKILL);
-  ::close(fd);
+  pipe.read.reset();
   Reap(pid, res);
   splitter.Finish();
   res.tail = splitter.Tail();

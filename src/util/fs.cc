@@ -7,33 +7,31 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+
+#include "util/fd.h"
 
 namespace sp {
 
 Result<std::string> ReadFileCapped(const std::string& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Err(Status::FromErrno("open " + path, errno));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Err(Status::FromErrno("open " + path, errno));
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return Err(Status::FromErrno("read " + path, e));
+      return Err(Status::FromErrno("read " + path, errno));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > max_bytes) {
-      ::close(fd);
       return Err(Status::InvalidArgument(path + ": larger than " + std::to_string(max_bytes) + " bytes"));
     }
   }
-  ::close(fd);
   return out;
 }
 
@@ -58,17 +56,19 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
   // The directory may hold files written by someone else (a service's data dir): never follow a
   // symlink planted under the temporary name, never write into a file that was already there.
   ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) return Status::FromErrno("create " + tmp, errno);
-  ::fchmod(fd, mode);  // umask must not widen or narrow what the caller asked for
-  if (!WriteAll(fd, data)) {
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return Status::FromErrno("create " + tmp, errno);
+  ::fchmod(fd.get(), mode);  // umask must not widen or narrow what the caller asked for
+  if (!WriteAll(fd.get(), data)) {
     int e = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(tmp.c_str());
     return Status::FromErrno("write " + tmp, e);
   }
-  if ((durability == Durability::kDurable && ::fsync(fd) != 0) || ::close(fd) != 0) {
+  // Closed by hand: a failing close() is a failed write.
+  if ((durability == Durability::kDurable && ::fsync(fd.get()) != 0) || ::close(fd.release()) != 0) {
     int e = errno;
+    fd.reset();
     ::unlink(tmp.c_str());
     return Status::FromErrno("sync " + tmp, e);
   }

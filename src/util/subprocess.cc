@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "util/fd.h"
 #include "util/spawn.h"
 
 extern char** environ;
@@ -41,6 +42,132 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// A started child and our ends of its stdin, stdout and stderr.
+struct Child {
+  pid_t pid = -1;
+  Fd in, out, err;
+};
+
+// Starts the program with three fresh pipes as its stdio; the child's ends are closed here.
+Result<Child> StartChild(const std::string& prog, const std::vector<std::string>& argv,
+                         const CommandOptions& opts) {
+  SP_ASSIGN_OR_RETURN(Pipe in, OpenPipe());
+  SP_ASSIGN_OR_RETURN(Pipe out, OpenPipe());
+  SP_ASSIGN_OR_RETURN(Pipe err, OpenPipe());
+  SpawnSpec spec;
+  spec.path = prog;
+  spec.argv = argv;
+  spec.env = BuildEnv(opts);
+  spec.fds = {{0, in.read.get()}, {1, out.write.get()}, {2, err.write.get()}};
+  auto spawned = SpawnProgram(spec);
+  in.read.reset();
+  out.write.reset();
+  err.write.reset();
+  if (!spawned) return Err(spawned.error());
+  return Child{*spawned, std::move(in.write), std::move(out.read), std::move(err.read)};
+}
+
+// A child that exits without reading its stdin must not kill us with SIGPIPE: this blocks it in the
+// calling thread for the object's lifetime, and consumes a SIGPIPE raised meanwhile.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_set_);
+    sigaddset(&pipe_set_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set_, &old_set_);
+  }
+  ~SigpipeBlock() {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_set_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_set_, old_set_;
+};
+
+// Feeds `input` to the child's stdin and captures its stdout and stderr (each up to kCaptureCap)
+// until all three pipes are closed, closing each as it is done with.
+class Exchange {
+ public:
+  Exchange(Child& child, const std::string& input, CommandResult& res)
+      : child_(child), input_(input), res_(res) {
+    if (input_.empty()) {
+      child_.in.reset();
+    } else {
+      ::fcntl(child_.in.get(), F_SETFL, O_NONBLOCK);
+    }
+  }
+
+  // False if `deadline` passed first.
+  bool Run(std::chrono::steady_clock::time_point deadline) {
+    while (child_.out.valid() || child_.err.valid() || child_.in.valid()) {
+      auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) return false;
+      PollOnce(static_cast<int>(left));
+    }
+    return true;
+  }
+
+ private:
+  void PollOnce(int timeout_ms) {
+    struct pollfd pf[3];
+    Fd* owner[3];
+    int n = 0;
+    auto watch = [&](Fd& fd, short events) {
+      if (!fd.valid()) return;
+      owner[n] = &fd;
+      pf[n++] = {fd.get(), events, 0};
+    };
+    watch(child_.out, POLLIN);
+    watch(child_.err, POLLIN);
+    watch(child_.in, POLLOUT);
+    int pr = ::poll(pf, static_cast<nfds_t>(n), timeout_ms);
+    if (pr < 0 && errno == EINTR) return;
+    for (int i = 0; i < n; ++i) {
+      if (!pf[i].revents) continue;
+      if (owner[i] == &child_.in) {
+        WriteInput();
+      } else {
+        ReadOutput(*owner[i], owner[i] == &child_.out ? res_.out : res_.err);
+      }
+    }
+  }
+
+  void WriteInput() {
+    ssize_t w = ::write(child_.in.get(), input_.data() + in_off_, input_.size() - in_off_);
+    if (w > 0) in_off_ += static_cast<size_t>(w);
+    if (w < 0 && errno != EAGAIN && errno != EINTR) in_off_ = input_.size();
+    if (in_off_ >= input_.size()) child_.in.reset();
+  }
+
+  static void ReadOutput(Fd& fd, std::string& dst) {
+    char buf[65536];
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r > 0) {
+      if (dst.size() < kCaptureCap) dst.append(buf, static_cast<size_t>(r));
+    } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+      fd.reset();
+    }
+  }
+
+  Child& child_;
+  const std::string& input_;
+  CommandResult& res_;
+  size_t in_off_ = 0;
+};
+
+// Waits for the child and returns its wait status.
+int Reap(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
 }  // namespace
 
 Result<std::string> FindProgram(const std::string& name) {
@@ -65,95 +192,20 @@ Result<std::string> FindProgram(const std::string& name) {
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const CommandOptions& opts) {
   SP_CHECK(!argv.empty());
   SP_ASSIGN_OR_RETURN(std::string prog, FindProgram(argv[0]));
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
-    return Err(Status::FromErrno("pipe", errno));
-
-  SpawnSpec spec;
-  spec.path = prog;
-  spec.argv = argv;
-  spec.env = BuildEnv(opts);
-  spec.fds = {{0, in[0]}, {1, out[1]}, {2, err[1]}};
-  auto spawned = SpawnProgram(spec);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (!spawned) {
-    ::close(in[1]);
-    ::close(out[0]);
-    ::close(err[0]);
-    return Err(spawned.error());
-  }
-  pid_t pid = *spawned;
-
-  // A child that exits without reading its stdin must not kill us with SIGPIPE: block it in this
-  // thread while we write, and consume a SIGPIPE raised meanwhile.
-  sigset_t pipe_set, old_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  SP_ASSIGN_OR_RETURN(Child child, StartChild(prog, argv, opts));
   CommandResult res;
-  size_t in_off = 0;
-  int in_fd = in[1];
-  if (opts.input.empty()) {
-    ::close(in_fd);
-    in_fd = -1;
-  } else {
-    ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
+  bool finished;
+  {
+    SigpipeBlock block;  // while we write the child's stdin
+    Exchange exchange(child, opts.input, res);
+    finished = exchange.Run(std::chrono::steady_clock::now() + opts.timeout);
+    child.in.reset();
   }
-  auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-  int open_fds = 2;
-  bool timed_out = false;
-  while (open_fds > 0 || in_fd >= 0) {
-    struct pollfd pf[3];
-    int n = 0;
-    if (out[0] >= 0) pf[n++] = {out[0], POLLIN, 0};
-    if (err[0] >= 0) pf[n++] = {err[0], POLLIN, 0};
-    if (in_fd >= 0) pf[n++] = {in_fd, POLLOUT, 0};
-    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    int pr = ::poll(pf, n, static_cast<int>(left));
-    if (pr < 0 && errno == EINTR) continue;
-    for (int i = 0; i < n; ++i) {
-      if (!pf[i].revents) continue;
-      if (pf[i].fd == in_fd) {
-        ssize_t w = ::write(in_fd, opts.input.data() + in_off, opts.input.size() - in_off);
-        if (w > 0) in_off += static_cast<size_t>(w);
-        if (w < 0 && errno != EAGAIN && errno != EINTR) in_off = opts.input.size();
-        if (in_off >= opts.input.size()) {
-          ::close(in_fd);
-          in_fd = -1;
-        }
-        continue;
-      }
-      char buf[65536];
-      ssize_t r = ::read(pf[i].fd, buf, sizeof buf);
-      std::string& dst = pf[i].fd == out[0] ? res.out : res.err;
-      if (r > 0) {
-        if (dst.size() < kCaptureCap) dst.append(buf, static_cast<size_t>(r));
-      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        int& fd = pf[i].fd == out[0] ? out[0] : err[0];
-        ::close(fd);
-        fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  if (in_fd >= 0) ::close(in_fd);
-  struct timespec zero = {0, 0};
-  while (sigtimedwait(&pipe_set, nullptr, &zero) > 0) {
-  }
-  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
-  if (out[0] >= 0) ::close(out[0]);
-  if (err[0] >= 0) ::close(err[0]);
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out)
+  child.out.reset();
+  child.err.reset();
+  if (!finished) ::kill(child.pid, SIGKILL);
+  int status = Reap(child.pid);
+  if (!finished)
     return Err(Status::DeadlineExceeded(argv[0] + " did not finish within " + FormatDuration(opts.timeout)));
   if (WIFEXITED(status)) {
     res.exit_code = WEXITSTATUS(status);
