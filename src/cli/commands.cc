@@ -21,7 +21,6 @@
 namespace sp::cli {
 namespace {
 
-constexpr Millis kRequestTimeout{60000};
 // A deploy that pulls an image or builds may take long; it fails when the daemon shows no progress.
 constexpr Millis kDeployIdleTimeout{120000};
 
@@ -29,11 +28,6 @@ std::string Dirname(const std::string& path) {
   auto pos = path.rfind('/');
   if (pos == std::string::npos) return ".";
   return pos == 0 ? "/" : path.substr(0, pos);
-}
-
-std::string Cwd() {
-  char buf[4096];
-  return ::getcwd(buf, sizeof buf) ? buf : ".";
 }
 
 // Follows the service's log until Ctrl-C or the timeout, around `action`.
@@ -53,12 +47,10 @@ int WithTail(Client* client, const std::string& uri, const std::string& name, st
 }  // namespace
 
 int Scan(Context& ctx, const ScanFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "scan");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "scan");
-  auto hosts = (*client)->Scan(*uri, Millis(5000));
-  if (!hosts) return Fail(hosts.error(), "scan " + *uri);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "scan");
+  auto hosts = session->client->Scan(session->uri, Millis(5000));
+  if (!hosts) return Fail(hosts.error(), "scan " + session->uri);
   if (f.json) {
     PrintLine(ScanJson(*hosts).dump(2));
   } else {
@@ -77,10 +69,8 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   if (!cfg) return Fail(cfg.error(), "deploy");
   auto files = PackIncludes(cfg->included_files, cfg->included_directories, Dirname(f.config));
   if (!files) return Fail(files.error(), "deploy: included files");
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "deploy");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "deploy");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "deploy");
   DeployArgs args{cfg->name, *yaml, f.config, *files, ""};
   if (!cfg->entity.empty()) {  // the seed's bw2Entity: a file on this host, injected into the service
     std::string path = cfg->entity[0] == '/' ? cfg->entity : JoinPath(Dirname(f.config), cfg->entity);
@@ -92,7 +82,7 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   }
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
   ProgressPrinter progress;
-  auto sub = (*client)->Tail(*uri, cfg->name, [&progress](const LogEntry& e) {
+  auto sub = session->client->Tail(session->uri, cfg->name, [&progress](const LogEntry& e) {
     if (e.stream == "spawnd") {  // lifecycle events wait until the progress view is done
       progress.Defer(FormatLogEntry(e));
       return;
@@ -101,8 +91,8 @@ int Deploy(Context& ctx, const DeployFlags& f) {
     PrintLogEntry(e);
   });
   if (!sub) return Fail(sub.error(), "tail " + cfg->name);
-  return WithTail(nullptr, *uri, cfg->name, f.timeout, [&] {
-    auto r = (*client)->Deploy(*uri, args, kDeployIdleTimeout, progress.Handler());
+  return WithTail(nullptr, session->uri, cfg->name, f.timeout, [&] {
+    auto r = session->client->Deploy(session->uri, args, kDeployIdleTimeout, progress.Handler());
     progress.Release();
     if (!r) return Fail(r.error(), "deploy " + cfg->name);
     PrintLine("[SUCCESS] Service container has started");
@@ -111,7 +101,7 @@ int Deploy(Context& ctx, const DeployFlags& f) {
 }
 
 int DeployLast(bool yes, const std::string& self) {
-  std::string dir = Cwd();
+  std::string dir = CurrentDir();
   auto last = LastDeployIn(HistoryPath(), dir);
   if (!last) return Fail(last.error(), "deploy-last");
   if (!*last) return Fail(Status::NotFound("no deploy command recorded for " + dir + " in " + HistoryPath()),
@@ -136,13 +126,11 @@ int DeployLast(bool yes, const std::string& self) {
 }
 
 int Restart(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "restart");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "restart");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "restart");
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(*client, *uri, f.name, f.timeout, [&] {
-    auto r = (*client)->Restart(*uri, f.name, kRequestTimeout);
+  return WithTail(session->client, session->uri, f.name, f.timeout, [&] {
+    auto r = session->client->Restart(session->uri, f.name, kRequestTimeout);
     if (!r) return Fail(r.error(), "restart " + f.name);
     PrintLine("[SUCCESS] Restarted service container");
     return 0;
@@ -150,14 +138,12 @@ int Restart(Context& ctx, const ServiceFlags& f) {
 }
 
 int Stop(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "stop");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "stop");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "stop");
   // The service's last lines (e.g. its shutdown messages) are shown while it stops.
-  auto tail = (*client)->Tail(*uri, f.name, [](const LogEntry& e) { PrintLogEntry(e); });
+  auto tail = session->client->Tail(session->uri, f.name, [](const LogEntry& e) { PrintLogEntry(e); });
   if (!tail) return Fail(tail.error(), "tail " + f.name);
-  auto r = (*client)->Stop(*uri, f.name, kRequestTimeout);
+  auto r = session->client->Stop(session->uri, f.name, kRequestTimeout);
   if (!r) return Fail(r.error(), "stop " + f.name);
   (void)(*tail)->CatchUp(Millis(2000));  // the lines logged before the reply
   PrintLine("[SUCCESS] Stopped service container");
@@ -165,22 +151,18 @@ int Stop(Context& ctx, const ServiceFlags& f) {
 }
 
 int Tail(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "tail");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "tail");
-  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "tail");
+  auto info = session->client->Inspect(session->uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "tail " + f.name);
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(*client, *uri, f.name, f.timeout, [] { return 0; });
+  return WithTail(session->client, session->uri, f.name, f.timeout, [] { return 0; });
 }
 
 int Inspect(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "inspect");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "inspect");
-  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "inspect");
+  auto info = session->client->Inspect(session->uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "inspect " + f.name);
   if (f.json) {
     PrintLine(info->dump(2));
