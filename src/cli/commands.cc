@@ -30,18 +30,42 @@ std::string Dirname(const std::string& path) {
   return pos == 0 ? "/" : path.substr(0, pos);
 }
 
-// Follows the service's log until Ctrl-C or the timeout, around `action`.
-// A null `client` means the caller follows the log itself.
+// Follows the service's log, printing each entry as it comes.
+Result<std::unique_ptr<Follower>> FollowLog(const Session& s, const std::string& name) {
+  return s.client->Tail(s.uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
+}
+
+// Follows a deploy's log: the daemon's lifecycle events wait until the progress view is done,
+// the service's own output (a build's) takes over the screen.
+Result<std::unique_ptr<Follower>> FollowDeployLog(const Session& s, const std::string& name,
+                                                  ProgressPrinter& progress) {
+  return s.client->Tail(s.uri, name, [&progress](const LogEntry& e) {
+    if (e.stream == "spawnd") {
+      progress.Defer(FormatLogEntry(e));
+      return;
+    }
+    progress.Release();
+    PrintLogEntry(e);
+  });
+}
+
+// Runs `action`; when it succeeds, keeps following the log until Ctrl-C or the timeout.
 template <typename Action>
-int WithTail(Client* client, const std::string& uri, const std::string& name, std::optional<Millis> timeout,
-             Action action) {
-  Result<std::unique_ptr<Follower>> sub = std::unique_ptr<Follower>();
-  if (client) sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
-  if (!sub) return Fail(sub.error(), "tail " + name);
+int ThenFollow(std::optional<Millis> timeout, Action action) {
   int rc = action();
   if (rc != 0) return rc;
   WaitForInterruptOr(timeout);
   return 0;
+}
+
+// The seed's bw2Entity: a creds file on this host (relative to the configuration's directory),
+// injected into the service.
+Result<std::string> ReadServiceEntity(const std::string& entity, const std::string& config) {
+  std::string path = entity[0] == '/' ? entity : JoinPath(Dirname(config), entity);
+  SP_ASSIGN_OR_RETURN(std::string creds, ReadFileCapped(path, 64 << 10));
+  auto parsed = ParseCreds(creds);
+  if (!parsed) return Err(parsed.error().Annotate(path));
+  return creds;
 }
 
 }  // namespace
@@ -72,26 +96,16 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   auto session = ctx.Open(f.uri);
   if (!session) return Fail(session.error(), "deploy");
   DeployArgs args{cfg->name, *yaml, f.config, *files, ""};
-  if (!cfg->entity.empty()) {  // the seed's bw2Entity: a file on this host, injected into the service
-    std::string path = cfg->entity[0] == '/' ? cfg->entity : JoinPath(Dirname(f.config), cfg->entity);
-    auto creds = ReadFileCapped(path, 64 << 10);
+  if (!cfg->entity.empty()) {
+    auto creds = ReadServiceEntity(cfg->entity, f.config);
     if (!creds) return Fail(creds.error(), "deploy: entity");
-    auto parsed = ParseCreds(*creds);
-    if (!parsed) return Fail(parsed.error().Annotate(path), "deploy: entity");
     args.entity = *creds;
   }
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
   ProgressPrinter progress;
-  auto sub = session->client->Tail(session->uri, cfg->name, [&progress](const LogEntry& e) {
-    if (e.stream == "spawnd") {  // lifecycle events wait until the progress view is done
-      progress.Defer(FormatLogEntry(e));
-      return;
-    }
-    progress.Release();  // the service's own output (a build's) takes over the screen
-    PrintLogEntry(e);
-  });
+  auto sub = FollowDeployLog(*session, cfg->name, progress);
   if (!sub) return Fail(sub.error(), "tail " + cfg->name);
-  return WithTail(nullptr, session->uri, cfg->name, f.timeout, [&] {
+  return ThenFollow(f.timeout, [&] {
     auto r = session->client->Deploy(session->uri, args, kDeployIdleTimeout, progress.Handler());
     progress.Release();
     if (!r) return Fail(r.error(), "deploy " + cfg->name);
@@ -129,7 +143,9 @@ int Restart(Context& ctx, const ServiceFlags& f) {
   auto session = ctx.Open(f.uri);
   if (!session) return Fail(session.error(), "restart");
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(session->client, session->uri, f.name, f.timeout, [&] {
+  auto sub = FollowLog(*session, f.name);
+  if (!sub) return Fail(sub.error(), "tail " + f.name);
+  return ThenFollow(f.timeout, [&] {
     auto r = session->client->Restart(session->uri, f.name, kRequestTimeout);
     if (!r) return Fail(r.error(), "restart " + f.name);
     PrintLine("[SUCCESS] Restarted service container");
@@ -141,7 +157,7 @@ int Stop(Context& ctx, const ServiceFlags& f) {
   auto session = ctx.Open(f.uri);
   if (!session) return Fail(session.error(), "stop");
   // The service's last lines (e.g. its shutdown messages) are shown while it stops.
-  auto tail = session->client->Tail(session->uri, f.name, [](const LogEntry& e) { PrintLogEntry(e); });
+  auto tail = FollowLog(*session, f.name);
   if (!tail) return Fail(tail.error(), "tail " + f.name);
   auto r = session->client->Stop(session->uri, f.name, kRequestTimeout);
   if (!r) return Fail(r.error(), "stop " + f.name);
@@ -156,7 +172,10 @@ int Tail(Context& ctx, const ServiceFlags& f) {
   auto info = session->client->Inspect(session->uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "tail " + f.name);
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(session->client, session->uri, f.name, f.timeout, [] { return 0; });
+  auto sub = FollowLog(*session, f.name);
+  if (!sub) return Fail(sub.error(), "tail " + f.name);
+  WaitForInterruptOr(f.timeout);
+  return 0;
 }
 
 int Inspect(Context& ctx, const ServiceFlags& f) {
