@@ -22,7 +22,8 @@ TEST(NatsGlue, StatusesMapToCodes) {
 
 TEST(NatsGlue, MessageNamesWhatFailed) {
   Status s = FromNats(NATS_TIMEOUT, "flush");
-  EXPECT_EQ(s.message().rfind(std::string("flush: ") + natsStatus_GetText(NATS_TIMEOUT), 0), 0u) << s.message();
+  EXPECT_EQ(s.message().rfind(std::string("flush: ") + natsStatus_GetText(NATS_TIMEOUT), 0), 0u)
+      << s.message();
 }
 
 TEST(NatsGlue, TokensAreFreshAndHaveNoDots) {

@@ -47,20 +47,22 @@ struct Command {
   const char* parent;  // nullptr for a top-level command, else the name of an earlier row
   const char* name;
   const char* help;
-  void (*add_flags)(CLI::App* c, Flags& f);  // nullptr: no flags of its own
-  int (*run)(Context& ctx, Flags& f);       // nullptr: a group that requires a subcommand
+  void (*add_flags)(CLI::App* c, Flags& f);    // nullptr: no flags of its own
+  int (*run)(Context& ctx, Flags& f);          // nullptr: a group that requires a subcommand
   void (*on_parse)(const Flags& f) = nullptr;  // optional: runs as soon as the command is parsed
 };
 
 void AddUri(CLI::App* c, std::string& uri) {
-  c->add_option("-u,--uri", uri, "base URI of the Spawnpoint host (default: SPAWNPOINT_DEFAULT_URI, then the local daemon)");
+  c->add_option("-u,--uri", uri,
+                "base URI of the Spawnpoint host (default: SPAWNPOINT_DEFAULT_URI, then the local daemon)");
 }
 void AddName(CLI::App* c, std::string& name, bool required) {
   auto* o = c->add_option("-n,--name", name, "service name");
   if (required) o->required();
 }
 void AddTimeout(CLI::App* c, std::string& duration) {
-  c->add_option("-t,--timeout", duration, "stop tailing after this long (e.g. 5s, 2m); default: until Ctrl-C");
+  c->add_option("-t,--timeout", duration,
+                "stop tailing after this long (e.g. 5s, 2m); default: until Ctrl-C");
 }
 void AddJson(CLI::App* c, bool& json) { c->add_flag("--json", json, "print JSON"); }
 
@@ -82,7 +84,9 @@ void AddPullFlags(CLI::App* c, Flags& f) {
   c->add_option("reference", f.images.reference, "image reference, e.g. 127.0.0.1:5000/web:1.0")->required();
   AddImagesFlags(c, f);
 }
-void AddDeployLastFlags(CLI::App* c, Flags& f) { c->add_flag("-y,--yes", f.yes, "do not ask for confirmation"); }
+void AddDeployLastFlags(CLI::App* c, Flags& f) {
+  c->add_flag("-y,--yes", f.yes, "do not ask for confirmation");
+}
 void AddEntityNewFlags(CLI::App* c, Flags& f) {
   c->add_option("-o,--out", f.entity_out, "file for the entity's secret seed (0600)")->required();
 }
@@ -102,7 +106,8 @@ void AddRevokeFlags(CLI::App* c, Flags& f) {
 }
 void AddDelegateFlags(CLI::App* c, Flags& f) {
   c->add_option("--uri", f.delegate_uri, "the subtree, e.g. oski/spawnpoint/alpha")->required();
-  c->add_option("-o,--out", f.delegate_out, "file for the delegation (a secret signing key, 0600)")->required();
+  c->add_option("-o,--out", f.delegate_out, "file for the delegation (a secret signing key, 0600)")
+      ->required();
 }
 // restart and tail: -u, -n and -t.
 void AddTailedServiceFlags(CLI::App* c, Flags& f) {
@@ -165,7 +170,8 @@ const Command kCommands[] = {
     {nullptr, "entity", "manage entities (key pairs)", nullptr, nullptr},
     {"entity", "new", "make a new entity; prints its public key", &AddEntityNewFlags,
      [](Context&, Flags& f) { return EntityNew(f.entity_out); }},
-    {nullptr, "grant", "grant an entity permissions on URIs (P = publish, C = consume)", &AddGrantFlags, &RunGrant},
+    {nullptr, "grant", "grant an entity permissions on URIs (P = publish, C = consume)", &AddGrantFlags,
+     &RunGrant},
     {nullptr, "revoke", "revoke every grant of an entity (takes effect at once)", &AddRevokeFlags,
      [](Context&, Flags& f) { return Revoke(f.revoke_pub); }},
     {nullptr, "delegate", "let another entity grant permissions within a URI subtree", &AddDelegateFlags,
@@ -181,7 +187,8 @@ const Command kCommands[] = {
 };
 
 void AddGlobalFlags(CLI::App& app, GlobalFlags& g) {
-  app.add_option("-r,--router", g.router, "NATS router URL, e.g. nats://127.0.0.1:4222")->envname("SPAWNPOINT_ROUTER");
+  app.add_option("-r,--router", g.router, "NATS router URL, e.g. nats://127.0.0.1:4222")
+      ->envname("SPAWNPOINT_ROUTER");
   app.add_option("-e,--entity", g.entity, "entity (.creds file) to act as")->envname("SPAWNPOINT_ENTITY");
 }
 

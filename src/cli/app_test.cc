@@ -106,7 +106,8 @@ TEST_F(SpawnctlTest, OpenNeedsARouter) {
   Context ctx(GlobalFlags{});
   auto session = ctx.Open("oski/spawnpoint/alpha");
   ASSERT_FALSE(session.has_value());
-  EXPECT_NE(session.error().message().find("no router given"), std::string::npos) << session.error().message();
+  EXPECT_NE(session.error().message().find("no router given"), std::string::npos)
+      << session.error().message();
 }
 
 }  // namespace
