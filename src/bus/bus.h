@@ -10,6 +10,9 @@
 // handlers run on cnats' delivery threads, one message at a time per
 // subscription; they must not block for long. A Bus owns its connection;
 // destroying it closes the connection after flushing pending publishes.
+//
+// Implemented in bus.cc (connection, publish, request, subscriptions) and
+// jetstream.cc (streams, last-value reads, purge, Follower).
 #pragma once
 
 #include <chrono>

@@ -1,51 +1,225 @@
-// spawnctl: global flags, then a table of subcommands, each a name, a help
-// line, its flags and a handler from commands.h.
+// spawnctl: global flags, then one table of subcommands in the style of ninja's
+// {name, help, handler}: each entry is a name (under its parent command, for
+// "images pull" and "entity new"), a help line, a function that adds its flags
+// and a handler that calls a command from commands.h, image_commands.h or
+// auth_commands.h. RunSpawnctl builds the CLI11 app from the table, parses,
+// and runs the chosen entry.
 #include "cli/app.h"
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/auth_commands.h"
 #include "cli/commands.h"
-#include "cli/image_commands.h"
 #include "cli/history.h"
+#include "cli/image_commands.h"
 
 namespace sp::cli {
 namespace {
 
-// A -t/--timeout value, validated by ParseDuration.
-struct TimeoutFlag {
-  std::string text;
-  Result<std::optional<Millis>> Get() const {
-    if (text.empty()) return std::optional<Millis>();
-    SP_ASSIGN_OR_RETURN(Millis d, ParseDuration(text));
-    return std::optional<Millis>(d);
-  }
+// Every subcommand's flags. Only one subcommand is parsed, so subcommands that take the same
+// flags share one field (the four service commands share `svc`, the images commands `images`).
+struct Flags {
+  std::vector<std::string> args;  // the process arguments after argv[0], for the deploy history
+  std::string argv0;
+  // -t/--timeout of deploy, restart and tail, or grant's --expires; parsed (ParseDuration)
+  // before the handler runs.
+  std::string duration;
+  std::optional<Millis> parsed_duration;
+  ScanFlags scan;
+  DeployFlags deploy;
+  ImagesFlags images;
+  bool yes = false;
+  std::string entity_out;
+  GrantFlags grant;
+  std::string revoke_pub;
+  std::string delegate_uri, delegate_out;
+  ServiceFlags svc;
+};
+
+// One row of the table.
+struct Command {
+  const char* parent;  // nullptr for a top-level command, else the name of an earlier row
+  const char* name;
+  const char* help;
+  void (*add_flags)(CLI::App* c, Flags& f);    // nullptr: no flags of its own
+  int (*run)(Context& ctx, Flags& f);          // nullptr: a group that requires a subcommand
+  void (*on_parse)(const Flags& f) = nullptr;  // optional: runs as soon as the command is parsed
 };
 
 void AddUri(CLI::App* c, std::string& uri) {
-  c->add_option("-u,--uri", uri, "base URI of the Spawnpoint host (default: SPAWNPOINT_DEFAULT_URI, then the local daemon)");
+  c->add_option("-u,--uri", uri,
+                "base URI of the Spawnpoint host (default: SPAWNPOINT_DEFAULT_URI, then the local daemon)");
 }
 void AddName(CLI::App* c, std::string& name, bool required) {
   auto* o = c->add_option("-n,--name", name, "service name");
   if (required) o->required();
 }
-void AddTimeout(CLI::App* c, TimeoutFlag& t) {
-  c->add_option("-t,--timeout", t.text, "stop tailing after this long (e.g. 5s, 2m); default: until Ctrl-C");
+void AddTimeout(CLI::App* c, std::string& duration) {
+  c->add_option("-t,--timeout", duration,
+                "stop tailing after this long (e.g. 5s, 2m); default: until Ctrl-C");
+}
+void AddJson(CLI::App* c, bool& json) { c->add_flag("--json", json, "print JSON"); }
+
+void AddScanFlags(CLI::App* c, Flags& f) {
+  AddUri(c, f.scan.uri);
+  AddJson(c, f.scan.json);
+}
+void AddDeployFlags(CLI::App* c, Flags& f) {
+  AddUri(c, f.deploy.uri);
+  c->add_option("-c,--config", f.deploy.config, "service configuration (deploy.yaml)")->required();
+  AddName(c, f.deploy.name, false);
+  AddTimeout(c, f.duration);
+}
+void AddImagesFlags(CLI::App* c, Flags& f) {
+  AddUri(c, f.images.uri);
+  AddJson(c, f.images.json);
+}
+void AddPullFlags(CLI::App* c, Flags& f) {
+  c->add_option("reference", f.images.reference, "image reference, e.g. 127.0.0.1:5000/web:1.0")->required();
+  AddImagesFlags(c, f);
+}
+void AddDeployLastFlags(CLI::App* c, Flags& f) {
+  c->add_flag("-y,--yes", f.yes, "do not ask for confirmation");
+}
+void AddEntityNewFlags(CLI::App* c, Flags& f) {
+  c->add_option("-o,--out", f.entity_out, "file for the entity's secret seed (0600)")->required();
+}
+void AddGrantFlags(CLI::App* c, Flags& f) {
+  GrantFlags& g = f.grant;
+  c->add_option("--to", g.to, "the entity's public key (U...)")->required();
+  c->add_option("--uri", g.uris, "URI pattern ('*' last = any depth, '+' = one segment); repeatable");
+  c->add_option("--perm", g.perm, "P, C or PC (default PC)");
+  c->add_option("--expires", f.duration, "validity, e.g. 30d; default: no expiry");
+  c->add_option("-o,--out", g.out, "creds file to complete (it holds the entity's seed) or JWT file");
+  c->add_option("--signer", g.signer, "a delegation file (spawnctl delegate) instead of the namespace key");
+  c->add_option("--daemon", g.daemon, "make a daemon's entity for this base URI instead of URI grants");
+  c->add_option("--name", g.name, "name recorded in the grant");
+}
+void AddRevokeFlags(CLI::App* c, Flags& f) {
+  c->add_option("entity", f.revoke_pub, "the entity's public key (U...)")->required();
+}
+void AddDelegateFlags(CLI::App* c, Flags& f) {
+  c->add_option("--uri", f.delegate_uri, "the subtree, e.g. oski/spawnpoint/alpha")->required();
+  c->add_option("-o,--out", f.delegate_out, "file for the delegation (a secret signing key, 0600)")
+      ->required();
+}
+// restart and tail: -u, -n and -t.
+void AddTailedServiceFlags(CLI::App* c, Flags& f) {
+  AddUri(c, f.svc.uri);
+  AddName(c, f.svc.name, true);
+  AddTimeout(c, f.duration);
+}
+void AddStopFlags(CLI::App* c, Flags& f) {
+  AddUri(c, f.svc.uri);
+  AddName(c, f.svc.name, true);
+}
+void AddInspectFlags(CLI::App* c, Flags& f) {
+  AddStopFlags(c, f);
+  AddJson(c, f.svc.json);
 }
 
-std::string SelfPath(const char* argv0) {
+std::string SelfPath(const std::string& argv0) {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n > 0) return std::string(buf, static_cast<size_t>(n));
   return argv0;
 }
 
-std::string Cwd() {
-  char buf[4096];
-  return ::getcwd(buf, sizeof buf) ? buf : ".";
+// Recorded while parsing, so that `deploy-last` finds even a deploy that fails later.
+void RecordDeploy(const Flags& f) {
+  Status st = AppendHistory(HistoryPath(), CurrentDir(), f.args);
+  if (!st.ok()) PrintError("spawnctl: warning: could not record history: " + st.message());
+}
+
+int RunDeploy(Context& ctx, Flags& f) {
+  f.deploy.timeout = f.parsed_duration;
+  return Deploy(ctx, f.deploy);
+}
+int RunGrant(Context&, Flags& f) {
+  f.grant.expires = f.parsed_duration;
+  return Grant(f.grant);
+}
+// The handler of a service command, with its -t/--timeout (if it has one).
+template <int (*kHandler)(Context&, const ServiceFlags&)>
+int RunService(Context& ctx, Flags& f) {
+  f.svc.timeout = f.parsed_duration;
+  return kHandler(ctx, f.svc);
+}
+
+// Help texts, flags and order are spawnctl's interface: `spawnctl --help` lists the commands in
+// this order.
+const Command kCommands[] = {
+    {nullptr, "scan", "list hosts under a base URI and their services", &AddScanFlags,
+     [](Context& ctx, Flags& f) { return Scan(ctx, f.scan); }},
+    {nullptr, "deploy", "deploy a service and tail its log", &AddDeployFlags, &RunDeploy, &RecordDeploy},
+    {nullptr, "images", "list the host's local images", &AddImagesFlags,
+     [](Context& ctx, Flags& f) { return Images(ctx, f.images); }},
+    {"images", "pull", "pull an image into the host's store, showing progress", &AddPullFlags,
+     [](Context& ctx, Flags& f) { return PullImage(ctx, f.images); }},
+    {"images", "prune", "remove images no service uses, and their layers", &AddImagesFlags,
+     [](Context& ctx, Flags& f) { return PruneImages(ctx, f.images); }},
+    {nullptr, "deploy-last", "re-run the last deploy command run in this directory", &AddDeployLastFlags,
+     [](Context&, Flags& f) { return DeployLast(f.yes, SelfPath(f.argv0)); }},
+    // Identity and permissions (docs/security.md).
+    {nullptr, "entity", "manage entities (key pairs)", nullptr, nullptr},
+    {"entity", "new", "make a new entity; prints its public key", &AddEntityNewFlags,
+     [](Context&, Flags& f) { return EntityNew(f.entity_out); }},
+    {nullptr, "grant", "grant an entity permissions on URIs (P = publish, C = consume)", &AddGrantFlags,
+     &RunGrant},
+    {nullptr, "revoke", "revoke every grant of an entity (takes effect at once)", &AddRevokeFlags,
+     [](Context&, Flags& f) { return Revoke(f.revoke_pub); }},
+    {nullptr, "delegate", "let another entity grant permissions within a URI subtree", &AddDelegateFlags,
+     [](Context&, Flags& f) { return Delegate(f.delegate_uri, f.delegate_out); }},
+    {nullptr, "router-config", "print the nats-server auth config for this namespace", nullptr,
+     [](Context&, Flags&) { return RouterConfig(); }},
+    {nullptr, "restart", "restart a service and tail its log", &AddTailedServiceFlags, &RunService<&Restart>},
+    {nullptr, "stop", "stop a service and remove it (its reservation is returned)", &AddStopFlags,
+     &RunService<&Stop>},
+    {nullptr, "tail", "follow a service's log", &AddTailedServiceFlags, &RunService<&Tail>},
+    {nullptr, "inspect", "show a service's state, reservation, usage, restarts and events", &AddInspectFlags,
+     &RunService<&Inspect>},
+};
+
+void AddGlobalFlags(CLI::App& app, GlobalFlags& g) {
+  app.add_option("-r,--router", g.router, "NATS router URL, e.g. nats://127.0.0.1:4222")
+      ->envname("SPAWNPOINT_ROUTER");
+  app.add_option("-e,--entity", g.entity, "entity (.creds file) to act as")->envname("SPAWNPOINT_ENTITY");
+}
+
+// Adds every row of kCommands to `app`; parsing sets `chosen` to the row to run. A parent's
+// callback (images) chooses itself only when none of its subcommands was chosen.
+void AddCommands(CLI::App& app, Flags& f, const Command*& chosen) {
+  std::map<std::string, CLI::App*> parents;
+  for (const Command& cmd : kCommands) {
+    CLI::App* parent = cmd.parent ? parents.at(cmd.parent) : &app;
+    CLI::App* c = parent->add_subcommand(cmd.name, cmd.help);
+    if (!cmd.parent) parents[cmd.name] = c;
+    if (cmd.add_flags) cmd.add_flags(c, f);
+    if (!cmd.run) {
+      c->require_subcommand(1);
+      continue;
+    }
+    c->callback([&f, &chosen, &cmd] {
+      if (cmd.on_parse) cmd.on_parse(f);
+      if (!chosen || cmd.parent) chosen = &cmd;
+    });
+  }
+}
+
+// Parses the chosen command's duration flag (an error names the command), then runs it.
+int Run(const Command& cmd, Context& ctx, Flags& f) {
+  if (!f.duration.empty()) {
+    auto d = ParseDuration(f.duration);
+    if (!d) return Fail(d.error(), cmd.name);
+    f.parsed_duration = *d;
+  }
+  return cmd.run(ctx, f);
 }
 
 }  // namespace
@@ -54,133 +228,12 @@ int RunSpawnctl(int argc, char** argv) {
   CLI::App app{"spawnctl: deploy and manage services on Spawnpoint hosts"};
   app.require_subcommand(1);
   GlobalFlags g;
-  app.add_option("-r,--router", g.router, "NATS router URL, e.g. nats://127.0.0.1:4222")->envname("SPAWNPOINT_ROUTER");
-  app.add_option("-e,--entity", g.entity, "entity (.creds file) to act as")->envname("SPAWNPOINT_ENTITY");
-
-  ScanFlags scan;
-  DeployFlags deploy;
-  TimeoutFlag deploy_timeout;
-  ServiceFlags svc;
-  TimeoutFlag svc_timeout;
-  bool yes = false;
-  std::function<int(Context&)> run;
-
-  auto* c = app.add_subcommand("scan", "list hosts under a base URI and their services");
-  AddUri(c, scan.uri);
-  c->add_flag("--json", scan.json, "print JSON");
-  c->callback([&] { run = [&](Context& ctx) { return Scan(ctx, scan); }; });
-
-  c = app.add_subcommand("deploy", "deploy a service and tail its log");
-  AddUri(c, deploy.uri);
-  c->add_option("-c,--config", deploy.config, "service configuration (deploy.yaml)")->required();
-  AddName(c, deploy.name, false);
-  AddTimeout(c, deploy_timeout);
-  c->callback([&] {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    Status st = AppendHistory(HistoryPath(), Cwd(), args);
-    if (!st.ok()) PrintError("spawnctl: warning: could not record history: " + st.message());
-    run = [&](Context& ctx) {
-      auto t = deploy_timeout.Get();
-      if (!t) return Fail(t.error(), "deploy");
-      deploy.timeout = *t;
-      return Deploy(ctx, deploy);
-    };
-  });
-
-  ImagesFlags images;
-  auto* images_cmd = app.add_subcommand("images", "list the host's local images");
-  AddUri(images_cmd, images.uri);
-  images_cmd->add_flag("--json", images.json, "print JSON");
-  auto* pull_cmd = images_cmd->add_subcommand("pull", "pull an image into the host's store, showing progress");
-  pull_cmd->add_option("reference", images.reference, "image reference, e.g. 127.0.0.1:5000/web:1.0")->required();
-  AddUri(pull_cmd, images.uri);
-  pull_cmd->add_flag("--json", images.json, "print JSON");
-  pull_cmd->callback([&] { run = [&](Context& ctx) { return PullImage(ctx, images); }; });
-  auto* prune_cmd = images_cmd->add_subcommand("prune", "remove images no service uses, and their layers");
-  AddUri(prune_cmd, images.uri);
-  prune_cmd->add_flag("--json", images.json, "print JSON");
-  prune_cmd->callback([&] { run = [&](Context& ctx) { return PruneImages(ctx, images); }; });
-  images_cmd->callback([&] {
-    if (!run) run = [&](Context& ctx) { return Images(ctx, images); };
-  });
-
-  c = app.add_subcommand("deploy-last", "re-run the last deploy command run in this directory");
-  c->add_flag("-y,--yes", yes, "do not ask for confirmation");
-  c->callback([&] { run = [&](Context&) { return DeployLast(yes, SelfPath(argv[0])); }; });
-
-  // Identity and permissions (docs/security.md).
-  auto* entity = app.add_subcommand("entity", "manage entities (key pairs)");
-  entity->require_subcommand(1);
-  std::string entity_out;
-  auto* entity_new = entity->add_subcommand("new", "make a new entity; prints its public key");
-  entity_new->add_option("-o,--out", entity_out, "file for the entity's secret seed (0600)")->required();
-  entity_new->callback([&] { run = [&](Context&) { return EntityNew(entity_out); }; });
-
-  GrantFlags grant;
-  TimeoutFlag grant_expires;
-  c = app.add_subcommand("grant", "grant an entity permissions on URIs (P = publish, C = consume)");
-  c->add_option("--to", grant.to, "the entity's public key (U...)")->required();
-  c->add_option("--uri", grant.uris, "URI pattern ('*' last = any depth, '+' = one segment); repeatable");
-  c->add_option("--perm", grant.perm, "P, C or PC (default PC)");
-  c->add_option("--expires", grant_expires.text, "validity, e.g. 30d; default: no expiry");
-  c->add_option("-o,--out", grant.out, "creds file to complete (it holds the entity's seed) or JWT file");
-  c->add_option("--signer", grant.signer, "a delegation file (spawnctl delegate) instead of the namespace key");
-  c->add_option("--daemon", grant.daemon, "make a daemon's entity for this base URI instead of URI grants");
-  c->add_option("--name", grant.name, "name recorded in the grant");
-  c->callback([&] {
-    run = [&](Context&) {
-      auto t = grant_expires.Get();
-      if (!t) return Fail(t.error(), "grant");
-      grant.expires = *t;
-      return Grant(grant);
-    };
-  });
-
-  std::string revoke_pub;
-  c = app.add_subcommand("revoke", "revoke every grant of an entity (takes effect at once)");
-  c->add_option("entity", revoke_pub, "the entity's public key (U...)")->required();
-  c->callback([&] { run = [&](Context&) { return Revoke(revoke_pub); }; });
-
-  std::string delegate_uri, delegate_out;
-  c = app.add_subcommand("delegate", "let another entity grant permissions within a URI subtree");
-  c->add_option("--uri", delegate_uri, "the subtree, e.g. oski/spawnpoint/alpha")->required();
-  c->add_option("-o,--out", delegate_out, "file for the delegation (a secret signing key, 0600)")->required();
-  c->callback([&] { run = [&](Context&) { return Delegate(delegate_uri, delegate_out); }; });
-
-  c = app.add_subcommand("router-config", "print the nats-server auth config for this namespace");
-  c->callback([&] { run = [&](Context&) { return RouterConfig(); }; });
-
-  struct ServiceCommand {
-    const char* name;
-    const char* help;
-    int (*handler)(Context&, const ServiceFlags&);
-    bool timeout;
-    bool json;
-  };
-  const ServiceCommand service_commands[] = {
-      {"restart", "restart a service and tail its log", &Restart, true, false},
-      {"stop", "stop a service and remove it (its reservation is returned)", &Stop, false, false},
-      {"tail", "follow a service's log", &Tail, true, false},
-      {"inspect", "show a service's state, reservation, usage, restarts and events", &Inspect, false, true},
-  };
-  for (const ServiceCommand& sc : service_commands) {
-    c = app.add_subcommand(sc.name, sc.help);
-    AddUri(c, svc.uri);
-    AddName(c, svc.name, true);
-    if (sc.timeout) AddTimeout(c, svc_timeout);
-    if (sc.json) c->add_flag("--json", svc.json, "print JSON");
-    auto handler = sc.handler;
-    std::string cmd = sc.name;
-    c->callback([&, handler, cmd] {
-      run = [&, handler, cmd](Context& ctx) {
-        auto t = svc_timeout.Get();
-        if (!t) return Fail(t.error(), cmd);
-        svc.timeout = *t;
-        return handler(ctx, svc);
-      };
-    });
-  }
-
+  AddGlobalFlags(app, g);
+  Flags f;
+  f.args.assign(argv + 1, argv + argc);
+  f.argv0 = argv[0];
+  const Command* chosen = nullptr;
+  AddCommands(app, f, chosen);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -188,7 +241,7 @@ int RunSpawnctl(int argc, char** argv) {
   }
   InstallInterruptHandler();
   Context ctx(g);
-  return run(ctx);
+  return Run(*chosen, ctx, f);
 }
 
 }  // namespace sp::cli

@@ -22,7 +22,6 @@
 namespace sp::cli {
 namespace {
 
-constexpr Millis kRequestTimeout{60000};
 // A deploy that pulls an image or builds may take long; it fails when the daemon shows no progress.
 constexpr Millis kDeployIdleTimeout{120000};
 
@@ -32,34 +31,51 @@ std::string Dirname(const std::string& path) {
   return pos == 0 ? "/" : path.substr(0, pos);
 }
 
-std::string Cwd() {
-  char buf[4096];
-  return ::getcwd(buf, sizeof buf) ? buf : ".";
+// Follows the service's log, printing each entry as it comes.
+Result<std::unique_ptr<Follower>> FollowLog(const Session& s, const std::string& name) {
+  return s.client->Tail(s.uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
 }
 
-// Follows the service's log until Ctrl-C or the timeout, around `action`.
-// A null `client` means the caller follows the log itself.
+// Follows a deploy's log: the daemon's lifecycle events wait until the progress view is done,
+// the service's own output (a build's) takes over the screen.
+Result<std::unique_ptr<Follower>> FollowDeployLog(const Session& s, const std::string& name,
+                                                  ProgressPrinter& progress) {
+  return s.client->Tail(s.uri, name, [&progress](const LogEntry& e) {
+    if (e.stream == "spawnd") {
+      progress.Defer(FormatLogEntry(e));
+      return;
+    }
+    progress.Release();
+    PrintLogEntry(e);
+  });
+}
+
+// Runs `action`; when it succeeds, keeps following the log until Ctrl-C or the timeout.
 template <typename Action>
-int WithTail(Client* client, const std::string& uri, const std::string& name, std::optional<Millis> timeout,
-             Action action) {
-  Result<std::unique_ptr<Follower>> sub = std::unique_ptr<Follower>();
-  if (client) sub = client->Tail(uri, name, [](const LogEntry& e) { PrintLogEntry(e); });
-  if (!sub) return Fail(sub.error(), "tail " + name);
+int ThenFollow(std::optional<Millis> timeout, Action action) {
   int rc = action();
   if (rc != 0) return rc;
   WaitForInterruptOr(timeout);
   return 0;
 }
 
+// The seed's bw2Entity: a creds file on this host (relative to the configuration's directory),
+// injected into the service.
+Result<std::string> ReadServiceEntity(const std::string& entity, const std::string& config) {
+  std::string path = entity[0] == '/' ? entity : JoinPath(Dirname(config), entity);
+  SP_ASSIGN_OR_RETURN(std::string creds, ReadFileCapped(path, 64 << 10));
+  auto parsed = ParseCreds(creds);
+  if (!parsed) return Err(parsed.error().Annotate(path));
+  return creds;
+}
+
 }  // namespace
 
 int Scan(Context& ctx, const ScanFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "scan");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "scan");
-  auto hosts = (*client)->Scan(*uri, Millis(5000));
-  if (!hosts) return Fail(hosts.error(), "scan " + *uri);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "scan");
+  auto hosts = session->client->Scan(session->uri, Millis(5000));
+  if (!hosts) return Fail(hosts.error(), "scan " + session->uri);
   if (f.json) {
     PrintLine(ScanJson(*hosts).dump(2));
   } else {
@@ -78,32 +94,20 @@ int Deploy(Context& ctx, const DeployFlags& f) {
   if (!cfg) return Fail(cfg.error(), "deploy");
   auto files = PackIncludes(cfg->included_files, cfg->included_directories, Dirname(f.config));
   if (!files) return Fail(files.error(), "deploy: included files");
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "deploy");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "deploy");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "deploy");
   DeployRequest args{cfg->name, *yaml, f.config, *files, ""};
-  if (!cfg->entity.empty()) {  // the seed's bw2Entity: a file on this host, injected into the service
-    std::string path = cfg->entity[0] == '/' ? cfg->entity : JoinPath(Dirname(f.config), cfg->entity);
-    auto creds = ReadFileCapped(path, 64 << 10);
+  if (!cfg->entity.empty()) {
+    auto creds = ReadServiceEntity(cfg->entity, f.config);
     if (!creds) return Fail(creds.error(), "deploy: entity");
-    auto parsed = ParseCreds(*creds);
-    if (!parsed) return Fail(parsed.error().Annotate(path), "deploy: entity");
     args.entity = *creds;
   }
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
   ProgressPrinter progress;
-  auto sub = (*client)->Tail(*uri, cfg->name, [&progress](const LogEntry& e) {
-    if (e.stream == "spawnd") {  // lifecycle events wait until the progress view is done
-      progress.Defer(FormatLogEntry(e));
-      return;
-    }
-    progress.Release();  // the service's own output (a build's) takes over the screen
-    PrintLogEntry(e);
-  });
+  auto sub = FollowDeployLog(*session, cfg->name, progress);
   if (!sub) return Fail(sub.error(), "tail " + cfg->name);
-  return WithTail(nullptr, *uri, cfg->name, f.timeout, [&] {
-    auto r = (*client)->Deploy(*uri, args, kDeployIdleTimeout, progress.Handler());
+  return ThenFollow(f.timeout, [&] {
+    auto r = session->client->Deploy(session->uri, args, kDeployIdleTimeout, progress.Handler());
     progress.Release();
     if (!r) return Fail(r.error(), "deploy " + cfg->name);
     PrintLine("[SUCCESS] Service container has started");
@@ -112,7 +116,7 @@ int Deploy(Context& ctx, const DeployFlags& f) {
 }
 
 int DeployLast(bool yes, const std::string& self) {
-  std::string dir = Cwd();
+  std::string dir = CurrentDir();
   auto last = LastDeployIn(HistoryPath(), dir);
   if (!last) return Fail(last.error(), "deploy-last");
   if (!*last) return Fail(Status::NotFound("no deploy command recorded for " + dir + " in " + HistoryPath()),
@@ -137,13 +141,13 @@ int DeployLast(bool yes, const std::string& self) {
 }
 
 int Restart(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "restart");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "restart");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "restart");
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(*client, *uri, f.name, f.timeout, [&] {
-    auto r = (*client)->Restart(*uri, f.name, kRequestTimeout);
+  auto sub = FollowLog(*session, f.name);
+  if (!sub) return Fail(sub.error(), "tail " + f.name);
+  return ThenFollow(f.timeout, [&] {
+    auto r = session->client->Restart(session->uri, f.name, kRequestTimeout);
     if (!r) return Fail(r.error(), "restart " + f.name);
     PrintLine("[SUCCESS] Restarted service container");
     return 0;
@@ -151,14 +155,12 @@ int Restart(Context& ctx, const ServiceFlags& f) {
 }
 
 int Stop(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "stop");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "stop");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "stop");
   // The service's last lines (e.g. its shutdown messages) are shown while it stops.
-  auto tail = (*client)->Tail(*uri, f.name, [](const LogEntry& e) { PrintLogEntry(e); });
+  auto tail = FollowLog(*session, f.name);
   if (!tail) return Fail(tail.error(), "tail " + f.name);
-  auto r = (*client)->Stop(*uri, f.name, kRequestTimeout);
+  auto r = session->client->Stop(session->uri, f.name, kRequestTimeout);
   if (!r) return Fail(r.error(), "stop " + f.name);
   (void)(*tail)->CatchUp(Millis(2000));  // the lines logged before the reply
   PrintLine("[SUCCESS] Stopped service container");
@@ -166,22 +168,21 @@ int Stop(Context& ctx, const ServiceFlags& f) {
 }
 
 int Tail(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "tail");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "tail");
-  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "tail");
+  auto info = session->client->Inspect(session->uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "tail " + f.name);
   PrintLine("Tailing service logs. Press CTRL-c to exit...");
-  return WithTail(*client, *uri, f.name, f.timeout, [] { return 0; });
+  auto sub = FollowLog(*session, f.name);
+  if (!sub) return Fail(sub.error(), "tail " + f.name);
+  WaitForInterruptOr(f.timeout);
+  return 0;
 }
 
 int Inspect(Context& ctx, const ServiceFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "inspect");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "inspect");
-  auto info = (*client)->Inspect(*uri, f.name, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "inspect");
+  auto info = session->client->Inspect(session->uri, f.name, kRequestTimeout);
   if (!info) return Fail(info.error(), "inspect " + f.name);
   if (f.json) {
     PrintLine(protocol::ToJson(*info).dump(2));

@@ -43,6 +43,12 @@ Result<std::string> Context::HostUri(const std::string& uri) {
   return ep.default_uri;
 }
 
+Result<Session> Context::Open(const std::string& uri) {
+  SP_ASSIGN_OR_RETURN(std::string host, HostUri(uri));
+  SP_ASSIGN_OR_RETURN(Client * client, Connect());
+  return Session{client, std::move(host)};
+}
+
 void PrintLine(const std::string& line) {
   std::lock_guard<std::mutex> lock(out_mu);
   std::fwrite(line.data(), 1, line.size(), stdout);

@@ -1,5 +1,7 @@
 // What every spawnctl command shares: the global flags, the connection to
-// the router, the default host URI, output helpers and Ctrl-C handling.
+// the router, the default host URI (both at once as a Session, the preamble
+// of every command that talks to a daemon), output helpers and Ctrl-C
+// handling.
 // Single-threaded use, except Printer, which log callbacks use from the
 // client library's thread.
 #pragma once
@@ -16,9 +18,18 @@
 
 namespace sp::cli {
 
+// How long a command waits for a daemon's reply to a request.
+inline constexpr Millis kRequestTimeout{60000};
+
 struct GlobalFlags {
   std::string router;  // -r/--router, env SPAWNPOINT_ROUTER
   std::string entity;  // -e/--entity, env SPAWNPOINT_ENTITY
+};
+
+// What a command that talks to a daemon works with. `client` is owned by the Context that made it.
+struct Session {
+  Client* client = nullptr;
+  std::string uri;  // base URI of the host the command acts on
 };
 
 class Context {
@@ -28,6 +39,9 @@ class Context {
   Result<Client*> Connect();
   // `uri` if given, else SPAWNPOINT_DEFAULT_URI, else the local daemon's base URI.
   Result<std::string> HostUri(const std::string& uri);
+  // The connect preamble: HostUri(uri), then Connect(). A command reports a failure as its own
+  // (Fail(s.error(), "scan")). The session's client lives as long as this Context.
+  Result<Session> Open(const std::string& uri);
   const GlobalFlags& flags() const { return flags_; }
 
  private:

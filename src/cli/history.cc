@@ -33,6 +33,11 @@ std::string HistoryPath() {
   return JoinPath(home && *home ? home : "/root", ".spawnpoint_history");
 }
 
+std::string CurrentDir() {
+  char buf[4096];
+  return ::getcwd(buf, sizeof buf) ? buf : ".";
+}
+
 // Appends one line (O_APPEND: concurrent deploys do not lose each other's lines, and nothing is
 // fsync'd: the history is a convenience). Past kCompactBytes the file is rewritten with its most
 // recent kMaxEntries lines, so a deploy usually costs one small write, not a rewrite of the file.

@@ -13,6 +13,8 @@
 namespace sp::cli {
 
 std::string HistoryPath();
+// The working directory, the key of a deploy in the history ("." if it cannot be read).
+std::string CurrentDir();
 Status AppendHistory(const std::string& path, const std::string& dir, const std::vector<std::string>& argv);
 // The most recent deploy command run in `dir`, if any.
 Result<std::optional<std::vector<std::string>>> LastDeployIn(const std::string& path, const std::string& dir);

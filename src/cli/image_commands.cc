@@ -13,7 +13,6 @@
 namespace sp::cli {
 namespace {
 
-constexpr Millis kRequestTimeout{60000};
 constexpr Millis kProgressIdleTimeout{120000};
 
 int64_t SteadyMs() {
@@ -61,23 +60,19 @@ void ProgressPrinter::Defer(const std::string& line) {
 }
 
 int Images(Context& ctx, const ImagesFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "images");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "images");
-  auto r = (*client)->Images(*uri, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "images");
+  auto r = session->client->Images(session->uri, kRequestTimeout);
   if (!r) return Fail(r.error(), "images");
   PrintLine(f.json ? protocol::ToJson(*r).dump(2) : ImagesText(*r));
   return 0;
 }
 
 int PullImage(Context& ctx, const ImagesFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "images pull");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "images pull");
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "images pull");
   ProgressPrinter printer;
-  auto r = (*client)->Pull(*uri, f.reference, kProgressIdleTimeout, printer.Handler());
+  auto r = session->client->Pull(session->uri, f.reference, kProgressIdleTimeout, printer.Handler());
   printer.Release();
   if (!r) return Fail(r.error(), "pull " + f.reference);
   PrintLine(f.json ? protocol::ToJson(*r).dump(2) : "pulled " + r->reference + " (" + r->digest + ")");
@@ -85,11 +80,9 @@ int PullImage(Context& ctx, const ImagesFlags& f) {
 }
 
 int PruneImages(Context& ctx, const ImagesFlags& f) {
-  auto uri = ctx.HostUri(f.uri);
-  if (!uri) return Fail(uri.error(), "images prune");
-  auto client = ctx.Connect();
-  if (!client) return Fail(client.error(), "images prune");
-  auto r = (*client)->PruneImages(*uri, kRequestTimeout);
+  auto session = ctx.Open(f.uri);
+  if (!session) return Fail(session.error(), "images prune");
+  auto r = session->client->PruneImages(session->uri, kRequestTimeout);
   if (!r) return Fail(r.error(), "images prune");
   PrintLine(f.json ? protocol::ToJson(*r).dump(2) : PruneText(*r));
   return 0;

@@ -12,6 +12,7 @@
 #include <exception>
 #include <optional>
 
+#include "config/service_config.h"  // CheckImageReference
 #include "config/yaml_fields.h"
 #include "uri/uri.h"
 #include "util/fs.h"
@@ -137,14 +138,6 @@ Result<std::string> CheckRuntime(const std::string& text) {
   return Err(ExpectedGot("runc, crun or the absolute path of an OCI runtime binary", text));
 }
 
-Result<std::string> CheckImage(const std::string& text) {
-  bool ok = !text.empty() && std::none_of(text.begin(), text.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
-  });
-  if (!ok) return Err(ExpectedGot("an image reference such as docker.io/library/alpine:3.18, or host", text));
-  return text;
-}
-
 Result<std::string> CheckRegistry(const std::string& text) {
   bool ok = IsHostName(text);
   if (!ok) {
@@ -215,7 +208,7 @@ void ReadContainers(FieldReader& r, DaemonConfig& c) {
   c.enable_host_networking = r.Bool("enableHostNetworking", false);
   c.enable_device_mapping = r.Bool("enableDeviceMapping", false);
   c.runtime = r.Parsed<std::string>("runtime", Need::kOptional, c.runtime, CheckRuntime);
-  c.default_image = r.Parsed<std::string>("defaultImage", Need::kOptional, "", CheckImage);
+  c.default_image = r.Parsed<std::string>("defaultImage", Need::kOptional, "", CheckImageReference);
   c.insecure_registries = r.List<std::string>("insecureRegistries", Need::kOptional, CheckRegistry);
   c.registry_auth = r.Parsed<std::string>("registryAuth", Need::kOptional, "", CheckAbsolutePath);
   c.allow_local_sources = r.Bool("allowLocalSources", false);

@@ -43,14 +43,6 @@ Result<std::string> CheckNonEmpty(const std::string& text) {
   return text;
 }
 
-Result<std::string> CheckImage(const std::string& text) {
-  bool ok = !text.empty() && std::none_of(text.begin(), text.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
-  });
-  if (!ok) return Err(ExpectedGot("an image reference such as docker.io/library/alpine:3.18, or host", text));
-  return text;
-}
-
 Result<std::string> CheckSource(const std::string& text) {
   for (std::string_view scheme : {"git+https://", "git+file://"}) {
     if (text.starts_with(scheme) && text.size() > scheme.size()) return text;
@@ -123,7 +115,7 @@ Result<std::string> CheckPullPolicy(const std::string& text) {
 }
 
 void ReadProgram(FieldReader& r, ServiceConfig& c) {
-  c.image = r.Parsed<std::string>("image", Need::kOptional, "", CheckImage);
+  c.image = r.Parsed<std::string>("image", Need::kOptional, "", CheckImageReference);
   c.pull_policy = r.Parsed<std::string>("pullPolicy", Need::kOptional, "", CheckPullPolicy);
   // An image gives its own command, so `run` is required only with `image: host`. Without `image`
   // the daemon's defaultImage decides; a daemon without one refuses a service that has no `run`.
@@ -208,6 +200,14 @@ Status ValidateServiceName(std::string_view name) {
   }
   if (name == "daemon") return Status::InvalidArgument("service name \"daemon\" is reserved; choose another");
   return Status::Ok();
+}
+
+Result<std::string> CheckImageReference(const std::string& text) {
+  bool ok = !text.empty() && std::none_of(text.begin(), text.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+  });
+  if (!ok) return Err(ExpectedGot("an image reference such as docker.io/library/alpine:3.18, or host", text));
+  return text;
 }
 
 Result<PortMapping> ParsePortMapping(std::string_view text) {

@@ -74,4 +74,8 @@ Status ValidateServiceName(std::string_view name);
 // Parses "HOST:CONTAINER[/tcp|udp]" or "CONTAINER[/tcp|udp]", ports 1 to 65535.
 Result<PortMapping> ParsePortMapping(std::string_view text);
 
+// Checks an image reference as deploy.yaml's "image" and the daemon's "defaultImage" give it (or
+// "host"): not empty, no spaces or control characters. Returns it unchanged.
+Result<std::string> CheckImageReference(const std::string& text);
+
 }  // namespace sp

@@ -381,5 +381,16 @@ TEST(ServiceConfig, PullPolicyAndExposedPorts) {
   EXPECT_NE(bad.error().message().find("expected always, missing or never"), std::string::npos);
 }
 
+TEST(CheckImageReference, RefusesBlanksAndControlCharacters) {
+  EXPECT_EQ(*CheckImageReference("docker.io/library/alpine:3.18"), "docker.io/library/alpine:3.18");
+  EXPECT_EQ(*CheckImageReference("host"), "host");
+  for (const char* bad : {"", "web 1.0", "web\t1", "web\n"}) {
+    auto r = CheckImageReference(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().message().rfind("expected an image reference such as docker.io/library/alpine:3.18, or host", 0),
+              0u);
+  }
+}
+
 }  // namespace
 }  // namespace sp

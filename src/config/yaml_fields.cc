@@ -1,4 +1,5 @@
-// Strict YAML reading: a guarded loader and a field-by-field reader with located errors.
+// Strict YAML reading: a guarded loader and a field-by-field reader with located errors (worded
+// by yaml_messages.h).
 //
 // The loader first walks the document's events (no tree is built) to refuse aliases, extra
 // documents and node floods cheaply, then builds the tree. Every yaml-cpp exception is caught
@@ -9,85 +10,18 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cstdio>
 #include <new>
 #include <sstream>
 #include <utility>
+
+#include "config/yaml_messages.h"
 
 namespace sp {
 namespace {
 
 constexpr std::string_view kIntTag = "tag:yaml.org,2002:int";
 constexpr std::string_view kBoolTag = "tag:yaml.org,2002:bool";
-
-// Length of the well-formed UTF-8 sequence starting at text[i] (2 to 4 bytes; no overlong forms,
-// no surrogates), or 0 if there is none.
-size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  unsigned char lead = byte(0);
-  size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  }
-  if (length == 0 || i + length > text.size() || byte(1) < low || byte(1) > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
-// Control characters and bytes that are not UTF-8 as \n, \t, \xNN, so a message stays on one line
-// and is valid UTF-8 (bus replies carry it in JSON); quotes escaped on request.
-std::string EscapeForMessage(std::string_view text, bool escape_quotes) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      size_t length = Utf8SequenceLength(text, i);
-      if (length > 0) {
-        out.append(text.substr(i, length));
-        i += length - 1;
-        continue;
-      }
-    }
-    if (escape_quotes && (c == '"' || c == '\\')) {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// "file:line:col" (1-based), or just "file" when the mark is unknown.
-std::string Where(std::string_view file, const YAML::Mark& mark) {
-  std::string out(file);
-  if (!mark.is_null() && mark.line >= 0 && mark.column >= 0) {
-    out += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-  }
-  return out;
-}
 
 // Thrown by the event scan to stop at the first refused construct; never leaves this file.
 struct Refused {
@@ -132,10 +66,6 @@ class GuardScan : public YAML::EventHandler {
   size_t nodes_ = 0;
 };
 
-Status Invalid(std::string_view file, const YAML::Mark& mark, std::string_view message) {
-  return Status::InvalidArgument(Where(file, mark) + ": " + std::string(message));
-}
-
 Result<YAML::Node> LoadGuarded(std::string_view text) {
   {
     std::istringstream in{std::string(text)};
@@ -145,60 +75,6 @@ Result<YAML::Node> LoadGuarded(std::string_view text) {
     }
   }
   return YAML::Load(std::string(text));
-}
-
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Scalar:
-      return QuoteForMessage(node.Scalar());
-    default:
-      return "nothing";
-  }
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Optimal string alignment distance (edits plus adjacent transpositions), case-insensitive.
-size_t EditDistance(std::string_view a_in, std::string_view b_in) {
-  std::string a = Lower(a_in), b = Lower(b_in);
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-// The known key closest to `unknown`, if it is close enough to be a likely typo.
-std::optional<std::string> Closest(std::string_view unknown, const std::set<std::string>& known) {
-  if (unknown.size() > 64) return std::nullopt;  // not a typo of a config key; skip the quadratic work
-  std::optional<std::string> best;
-  std::optional<size_t> best_distance;
-  for (const std::string& candidate : known) {
-    size_t distance = EditDistance(unknown, candidate);
-    size_t allowed = std::max<size_t>(2, candidate.size() / 5);  // "enableHostNetwork" is 3 edits away
-    if (distance <= allowed && distance * 2 < candidate.size() &&
-        (!best_distance || distance < *best_distance)) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
 }
 
 // "an integer >= 16 (MiB)". An upper bound far beyond human numbers (kept only to stop overflow)
@@ -255,32 +131,17 @@ Result<YAML::Node> LoadYamlDocument(std::string_view text, std::string_view file
   try {
     return LoadGuarded(text);
   } catch (const Refused& refused) {
-    return Err(Invalid(file, refused.mark, refused.message));
+    return Err(ErrorAt(file, refused.mark, refused.message));
   } catch (const YAML::DeepRecursion& e) {
-    return Err(Invalid(file, e.mark, "invalid YAML: nested too deeply"));
+    return Err(ErrorAt(file, e.mark, "invalid YAML: nested too deeply"));
   } catch (const YAML::Exception& e) {
-    return Err(Invalid(file, e.mark, "invalid YAML: " + EscapeForMessage(e.msg, false)));
+    return Err(ErrorAt(file, e.mark, "invalid YAML: " + EscapeForMessage(e.msg, false)));
   } catch (const std::bad_alloc&) {
     return Err(Status::InvalidArgument(std::string(file) + ": out of memory while parsing YAML"));
   } catch (const std::exception& e) {
     return Err(
         Status::InvalidArgument(std::string(file) + ": invalid YAML: " + EscapeForMessage(e.what(), false)));
   }
-}
-
-std::string QuoteForMessage(std::string_view text) {
-  constexpr size_t kMaxShown = 80;
-  bool cut = text.size() > kMaxShown;
-  if (cut) {
-    size_t end = kMaxShown;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // whole UTF-8 chars
-    text = text.substr(0, end);
-  }
-  return "\"" + EscapeForMessage(text, true) + (cut ? "...\"" : "\"");
-}
-
-Status ExpectedGot(std::string_view what, std::string_view text) {
-  return Status::InvalidArgument("expected " + std::string(what) + ", got " + QuoteForMessage(text));
 }
 
 FieldReader::FieldReader(const YAML::Node& node, std::string file)
@@ -300,7 +161,7 @@ FieldReader::FieldReader(const YAML::Node& node, std::shared_ptr<Errors> errors,
 void FieldReader::Index(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!node.IsMap()) {
-    FailAt(node.Mark(), OwnLabel(), "expected a mapping of \"key: value\" lines, got " + Describe(node));
+    FailAt(node.Mark(), OwnLabel(), "expected a mapping of \"key: value\" lines, got " + DescribeNode(node));
     return;
   }
   for (auto it = node.begin(); it != node.end(); ++it) {
@@ -308,7 +169,7 @@ void FieldReader::Index(const YAML::Node& node) {
     YAML::Node key = it->first;
     YAML::Node value = it->second;
     if (!key.IsScalar()) {
-      FailAt(key.Mark(), OwnLabel(), "keys must be plain names, got " + Describe(key));
+      FailAt(key.Mark(), OwnLabel(), "keys must be plain names, got " + DescribeNode(key));
       continue;
     }
     const std::string& spelling = key.Scalar();
@@ -361,7 +222,7 @@ std::optional<FieldReader::Located> FieldReader::Scalar(const YAML::Node& node, 
     return std::nullopt;
   }
   if (!node.IsScalar()) {
-    FailAt(mark, label, "expected " + std::string(what) + ", got " + Describe(node));
+    FailAt(mark, label, "expected " + std::string(what) + ", got " + DescribeNode(node));
     return std::nullopt;
   }
   const std::string& text = node.Scalar();
@@ -385,7 +246,7 @@ std::optional<std::vector<FieldReader::Located>> FieldReader::ListField(Key key,
   if (!list.IsSequence()) {
     YAML::Mark mark = list.Mark().is_null() ? entry->key_mark : list.Mark();
     FailAt(mark, SpelledLabel(*entry),
-           "expected a list ([a, b] or lines starting with \"- \"), got " + Describe(list));
+           "expected a list ([a, b] or lines starting with \"- \"), got " + DescribeNode(list));
     return std::nullopt;
   }
   std::vector<Located> items;
@@ -459,7 +320,7 @@ std::map<std::string, std::string> FieldReader::StringMap(Key key, Need need,
   std::string label = SpelledLabel(*entry);
   if (!map.IsMap()) {
     YAML::Mark mark = map.Mark().is_null() ? entry->key_mark : map.Mark();
-    FailAt(mark, label, "expected a mapping of \"NAME: value\" lines, got " + Describe(map));
+    FailAt(mark, label, "expected a mapping of \"NAME: value\" lines, got " + DescribeNode(map));
     return out;
   }
   for (auto it = map.begin(); it != map.end(); ++it) {
@@ -521,7 +382,7 @@ void FieldReader::CheckUnknownKeys() {
   for (const std::string& spelling : order_) {
     if (known_set_.count(spelling)) continue;
     std::string message = "unknown key " + QuoteForMessage(prefix_ + spelling);
-    if (std::optional<std::string> hint = Closest(spelling, known_set_)) {
+    if (std::optional<std::string> hint = ClosestKey(spelling, known_set_)) {
       message += " (did you mean " + QuoteForMessage(prefix_ + *hint) + "?)";
     } else if (!known_.empty()) {
       std::string list;
@@ -531,7 +392,7 @@ void FieldReader::CheckUnknownKeys() {
                  ": " + list + ")";
     }
     if (errors_->first_unknown.ok()) {
-      errors_->first_unknown = Invalid(errors_->file, entries_.at(spelling).key_mark, message);
+      errors_->first_unknown = ErrorAt(errors_->file, entries_.at(spelling).key_mark, message);
     }
   }
 }
@@ -560,7 +421,7 @@ std::string FieldReader::OwnLabel() const {
 void FieldReader::FailAt(const YAML::Mark& mark, const std::string& label, std::string_view message) {
   if (!errors_->first.ok()) return;
   std::string text = label.empty() ? std::string(message) : label + ": " + std::string(message);
-  errors_->first = Invalid(errors_->file, mark, text);
+  errors_->first = ErrorAt(errors_->file, mark, text);
 }
 
 }  // namespace sp

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/yaml_messages.h"  // QuoteForMessage, ExpectedGot for value parsers
 #include "util/duration.h"
 #include "util/status.h"
 
@@ -43,11 +44,6 @@ inline constexpr size_t kMaxYamlNodes = 100'000;
 // Parses one YAML document. Empty input gives a null node. Errors (InvalidArgument) look like
 // "deploy.yaml:3:5: invalid YAML: end of map not found".
 Result<YAML::Node> LoadYamlDocument(std::string_view text, std::string_view file);
-
-// `text` in double quotes, with control characters escaped and long text shortened, for messages.
-std::string QuoteForMessage(std::string_view text);
-// InvalidArgument("expected <what>, got <quoted text>"): the usual shape of a value error.
-Status ExpectedGot(std::string_view what, std::string_view text);
 
 // Whether a key must be present.
 enum class Need { kOptional, kRequired };

@@ -23,7 +23,7 @@
 namespace sp {
 namespace {
 
-using testing::NatsClient;
+using testing::TestClient;
 
 template <typename F>
 bool Eventually(F cond, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
@@ -73,7 +73,7 @@ TEST_F(EmbeddedRouterTest, StartsAcceptsClientsAndStops) {
   EXPECT_TRUE(ProcessRunning(pid));
   EXPECT_EQ(*ReadFile(JoinPath(opts_.dir, "address")), "127.0.0.1:" + std::to_string(router->port()) + "\n");
   {
-    NatsClient c;
+    TestClient c;
     EXPECT_EQ(c.Connect(router->url(), creds_), NATS_OK);
   }
   ASSERT_TRUE(router->Stop().ok());
@@ -81,7 +81,7 @@ TEST_F(EmbeddedRouterTest, StartsAcceptsClientsAndStops) {
   EXPECT_EQ(router->pid(), -1);
   EXPECT_FALSE(ProcessRunning(pid));
   EXPECT_FALSE(PathExists(JoinPath(opts_.dir, "nats-server.pid")));
-  NatsClient c;
+  TestClient c;
   EXPECT_NE(c.Connect(router->url(), creds_), NATS_OK);
   EXPECT_TRUE(router->Stop().ok());  // idempotent
 }
@@ -100,7 +100,7 @@ TEST_F(EmbeddedRouterTest, RestartKeepsPortAndJetStreamData) {
   int port = router->port();
   pid_t first_pid = router->pid();
   {
-    NatsClient c;
+    TestClient c;
     ASSERT_EQ(c.Connect(router->url(), creds_), NATS_OK);
     ASSERT_EQ(testing::AddStream(c.js(), "KEEP", "keep.>"), NATS_OK);
     ASSERT_EQ(testing::PublishToStream(c.js(), "keep.a", "persisted"), NATS_OK);
@@ -109,7 +109,7 @@ TEST_F(EmbeddedRouterTest, RestartKeepsPortAndJetStreamData) {
   EXPECT_EQ(router->port(), port);
   EXPECT_NE(router->pid(), first_pid);
   EXPECT_FALSE(ProcessRunning(first_pid));
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(c.Connect(router->url(), creds_), NATS_OK);
   EXPECT_EQ(testing::StreamMessages(c.js(), "KEEP"), 1);
   EXPECT_TRUE(PathExists(JoinPath(opts_.dir, "jetstream")));
@@ -124,7 +124,7 @@ TEST_F(EmbeddedRouterTest, KilledServerIsNoticedAndRestarted) {
   ASSERT_TRUE(router->Restart().ok());
   EXPECT_TRUE(router->Alive());
   EXPECT_EQ(router->port(), port);
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router->url(), creds_), NATS_OK);
 }
 
@@ -140,7 +140,7 @@ TEST_F(EmbeddedRouterTest, NewDaemonReusesTheRecordedAddressAndReplacesAStaleSer
   EXPECT_NE(second->pid(), stale_pid);
   EXPECT_FALSE(ProcessRunning(stale_pid));
   EXPECT_FALSE(first->Alive());
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(second->url(), creds_), NATS_OK);
 }
 
@@ -195,7 +195,7 @@ TEST_F(EmbeddedRouterTest, FallsBackToAFreePortWhen4222IsTaken) {
   auto router = StartRouter(opts_);
   ASSERT_TRUE(router);
   EXPECT_NE(router->port(), 4222);
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router->url(), creds_), NATS_OK);
 
   RouterOptions strict = opts_;

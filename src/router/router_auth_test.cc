@@ -16,7 +16,7 @@
 namespace sp {
 namespace {
 
-using testing::NatsClient;
+using testing::TestClient;
 
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -65,7 +65,7 @@ Namespace* RouterAuthTest::ns_;
 EmbeddedRouter* RouterAuthTest::router_;
 
 TEST_F(RouterAuthTest, AllowedPublishAndSubscribeWork) {
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(c.Connect(router_->url(), Issue("demo", {.pub_allow = {"demo.>"}, .sub_allow = {"demo.>"}})),
             NATS_OK);
   natsSubscription* sub = nullptr;
@@ -79,13 +79,13 @@ TEST_F(RouterAuthTest, AllowedPublishAndSubscribeWork) {
 }
 
 TEST_F(RouterAuthTest, PublishOutsideAllowIsRefused) {
-  NatsClient watcher;  // unrestricted: would see the message if the router let it through
+  TestClient watcher;  // unrestricted: would see the message if the router let it through
   ASSERT_EQ(watcher.Connect(router_->url(), Issue("watcher", {})), NATS_OK);
   natsSubscription* sub = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&sub, watcher.nc(), "other.x"), NATS_OK);
   ASSERT_EQ(natsConnection_Flush(watcher.nc()), NATS_OK);
 
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(c.Connect(router_->url(), Issue("limited", {.pub_allow = {"demo.>"}})), NATS_OK);
   ASSERT_EQ(natsConnection_PublishString(c.nc(), "other.x", "sneaky"), NATS_OK);  // refused asynchronously
   EXPECT_TRUE(c.WaitForError(NATS_NOT_PERMITTED));
@@ -96,7 +96,7 @@ TEST_F(RouterAuthTest, PublishOutsideAllowIsRefused) {
 }
 
 TEST_F(RouterAuthTest, DeniedSubjectIsRefusedEvenInsideAllow) {
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(
       c.Connect(router_->url(), Issue("denied", {.pub_allow = {"demo.>"}, .pub_deny = {"demo.secret"}})),
       NATS_OK);
@@ -105,7 +105,7 @@ TEST_F(RouterAuthTest, DeniedSubjectIsRefusedEvenInsideAllow) {
 }
 
 TEST_F(RouterAuthTest, SubscribeOutsideAllowIsRefused) {
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(c.Connect(router_->url(), Issue("reader", {.sub_allow = {"demo.>"}})), NATS_OK);
   natsSubscription* sub = nullptr;
   ASSERT_EQ(natsConnection_SubscribeSync(&sub, c.nc(), "secret.>"), NATS_OK);
@@ -124,31 +124,31 @@ TEST_F(RouterAuthTest, EditedUserJwtIsRefused) {
   nlohmann::json claims = creds->claims;
   claims["nats"]["pub"]["allow"] = {">"};
   std::string edited = jwt.substr(0, d1) + "." + Base64UrlEncode(claims.dump()) + jwt.substr(d2);
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router_->url(), WriteCreds("edited", FormatCreds(edited, creds->key.Seed()))),
             NATS_CONNECTION_AUTH_FAILED);
 }
 
 TEST_F(RouterAuthTest, ExpiredUserIsRefused) {
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router_->url(), Issue("expired", {}, Now() - 60)), NATS_CONNECTION_AUTH_FAILED);
 }
 
 TEST_F(RouterAuthTest, UserOfAnotherNamespaceIsRefused) {
   auto other = LoadOrCreateNamespace(JoinPath(*root_, "other-auth"));
   ASSERT_TRUE(other);
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router_->url(), WriteCreds("stranger", *IssueUserCreds(*other, "stranger", {}))),
             NATS_CONNECTION_AUTH_FAILED);
 }
 
 TEST_F(RouterAuthTest, UnexpiredUserWithExpiryConnects) {
-  NatsClient c;
+  TestClient c;
   EXPECT_EQ(c.Connect(router_->url(), Issue("later", {}, Now() + 3600)), NATS_OK);
 }
 
 TEST_F(RouterAuthTest, JetStreamWorksForTheAccount) {
-  NatsClient c;
+  TestClient c;
   ASSERT_EQ(c.Connect(router_->url(), Issue("js", {})), NATS_OK);
   ASSERT_EQ(testing::AddStream(c.js(), "AUTHJS", "authjs.>"), NATS_OK) << nats_GetLastError(nullptr);
   ASSERT_EQ(testing::PublishToStream(c.js(), "authjs.a", "one"), NATS_OK);

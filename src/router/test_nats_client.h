@@ -1,74 +1,17 @@
-// Test-only helper (header-only, used by the router tests): a small RAII
-// wrapper over the cnats client that connects with a .creds file and records
-// asynchronous errors (such as NATS_NOT_PERMITTED) reported to the error
-// handler, so tests can wait for them. Thread-safe as cnats is.
+// Test-only helpers (header-only, used by the router tests): the JetStream
+// calls they make through a TestClient (auth/test_nats_client.h, shared with
+// the auth tests): add a stream, publish to it, count its messages.
+// Thread-safe as cnats is.
 #pragma once
 
 #include <nats/nats.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <cstdint>
 #include <string>
-#include <vector>
+
+#include "auth/test_nats_client.h"
 
 namespace sp::testing {
-
-class NatsClient {
- public:
-  NatsClient() = default;
-  NatsClient(const NatsClient&) = delete;
-  NatsClient& operator=(const NatsClient&) = delete;
-  ~NatsClient() {
-    if (js_) jsCtx_Destroy(js_);
-    if (nc_) natsConnection_Destroy(nc_);
-  }
-
-  // Connects once (no reconnects) to `url` with the creds file at `creds_path`.
-  natsStatus Connect(const std::string& url, const std::string& creds_path) {
-    natsOptions* opts = nullptr;
-    natsStatus s = natsOptions_Create(&opts);
-    if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
-    if (s == NATS_OK) s = natsOptions_SetUserCredentialsFromFiles(opts, creds_path.c_str(), nullptr);
-    if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, &NatsClient::OnError, this);
-    if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, false);
-    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 5000);
-    if (s == NATS_OK) s = natsConnection_Connect(&nc_, opts);
-    // cnats 3.4.1 drops a nonce signature starting with a 0 byte (about 1 connect in 256): a genuine
-    // refusal fails every time, that bug does not fail twice in a row.
-    for (int retry = 0; retry < 3 && s == NATS_CONNECTION_AUTH_FAILED; ++retry) s = natsConnection_Connect(&nc_, opts);
-    natsOptions_Destroy(opts);
-    if (s == NATS_OK) s = natsConnection_JetStream(&js_, nc_, nullptr);
-    return s;
-  }
-
-  natsConnection* nc() const { return nc_; }
-  jsCtx* js() const { return js_; }
-
-  // Waits until the error handler has seen `want`; true if it did in time.
-  bool WaitForError(natsStatus want, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] {
-      for (natsStatus s : errors_)
-        if (s == want) return true;
-      return false;
-    });
-  }
-
- private:
-  static void OnError(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
-    auto* self = static_cast<NatsClient*>(closure);
-    std::lock_guard lock(self->mu_);
-    self->errors_.push_back(err);
-    self->cv_.notify_all();
-  }
-
-  natsConnection* nc_ = nullptr;
-  jsCtx* js_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<natsStatus> errors_;
-};
 
 // Adds a file-backed stream named `name` over `subject`.
 inline natsStatus AddStream(jsCtx* js, const char* name, const char* subject) {
