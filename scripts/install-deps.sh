@@ -10,7 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   runc crun nats-server containernetworking-plugins iptables iproute2
   # tests: a real registry, git sources, a static busybox for test images, python3 for the token proxy
-  docker-registry busybox-static python3 zstd
+  # and scripts/check-structure, umoci and skopeo for the image-tool interop tests
+  docker-registry busybox-static python3 zstd umoci skopeo
 )
 
 missing=()
