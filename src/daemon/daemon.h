@@ -14,10 +14,8 @@
 // before Start (BlockDaemonSignals, called first thing in main).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "auth/namespace.h"

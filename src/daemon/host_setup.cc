@@ -22,8 +22,7 @@ std::string RandomHex(int bytes) {
   return out;
 }
 
-}  // namespace
-
+// The port of the first router URL if it names this host's loopback, else 0.
 int LoopbackRouterPort(const std::string& urls) {
   std::string url = urls.substr(0, urls.find(','));
   auto scheme = url.find("://");
@@ -34,6 +33,8 @@ int LoopbackRouterPort(const std::string& urls) {
   bool loopback = host == "localhost" || host.rfind("127.", 0) == 0;
   return loopback ? std::atoi(hostport.c_str() + colon + 1) : 0;
 }
+
+}  // namespace
 
 Result<std::string> LoadOrCreateDaemonId(const DaemonPaths& paths) {
   if (auto text = ReadFileCapped(paths.daemon_id, 64); text && !text->empty()) return *text;

@@ -26,7 +26,4 @@ Result<LinuxHostOptions> LinuxHostOptionsFor(const DaemonConfig& cfg, const Daem
 // The registry settings (registryAuth, else $REGISTRY_AUTH_FILE), insecure registries, local sources.
 PullerOptions PullerOptionsFor(const DaemonConfig& cfg);
 
-// The port of the first router URL if it names this host's loopback, else 0.
-int LoopbackRouterPort(const std::string& urls);
-
 }  // namespace sp
