@@ -59,6 +59,33 @@ TEST(Robustness, GarbageOnEverySlotGetsAnErrorReply) {
   EXPECT_EQ(d.Spawnctl({"deploy", "-c", ok, "-n", "ok", "-t", "0s"}).exit_code, 0) << "and still works";
 }
 
+TEST(Robustness, ParameterlessSlotsTakeAnEmptyRequestAndRefuseGarbage) {
+  TestDaemon d;
+  d.Start();
+  std::string ok = d.WriteFile("ok.yaml", "cpuShares: 64\nmemory: 32\nrun: [/bin/sleep, '100']\n");
+  ASSERT_EQ(d.Spawnctl({"deploy", "-c", ok, "-n", "ok", "-t", "0s"}).exit_code, 0);
+  auto bus = AdminBus(d);
+  ASSERT_TRUE(bus);
+  std::string inspect = UriToSubject(SpawnpointUris(d.uri()).ServiceInspectSlot("ok"));
+  for (std::string body : {"", "{}", "{\"v\": 1}"}) {
+    auto reply = bus->Request(inspect, body, Millis(10000));
+    ASSERT_TRUE(reply) << body;
+    EXPECT_TRUE(protocol::DecodeReply(reply->data)) << "an empty request is read: " << body;
+  }
+  for (std::string body : {"garbage", "[1]"}) {
+    auto reply = bus->Request(inspect, body, Millis(10000));
+    ASSERT_TRUE(reply) << body;
+    auto decoded = protocol::DecodeReply(reply->data);
+    ASSERT_FALSE(decoded) << body;
+    EXPECT_EQ(decoded.error().code(), Code::kInvalidArgument) << body;
+  }
+  auto newer = bus->Request(inspect, "{\"v\": 2}", Millis(10000));
+  ASSERT_TRUE(newer);
+  auto decoded = protocol::DecodeReply(newer->data);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code(), Code::kUnimplemented) << decoded.error().message();
+}
+
 TEST(Robustness, HostileIncludedArchivesAreRefusedAndNothingStarts) {
   TestDaemon d;
   d.Start();

@@ -28,9 +28,10 @@ std::string Refuse(const std::string& what, const Status& st) {
 }  // namespace
 
 const Slots::Route Slots::kRoutes[] = {
-    {"config", false, &Slots::Deploy},  {"images", false, &Slots::Images},   {"pull", false, &Slots::Pull},
-    {"prune", false, &Slots::Prune},    {"restart", true, &Slots::Restart}, {"stop", true, &Slots::Stop},
-    {"inspect", true, &Slots::Inspect},
+    {"config", false, true, &Slots::Deploy},   {"images", false, false, &Slots::Images},
+    {"pull", false, true, &Slots::Pull},       {"prune", false, false, &Slots::Prune},
+    {"restart", true, false, &Slots::Restart}, {"stop", true, false, &Slots::Stop},
+    {"inspect", true, false, &Slots::Inspect},
 };
 
 Slots::Slots(SlotDeps deps)
@@ -73,7 +74,12 @@ void Slots::Dispatch(const BusMessage& msg) {
 
 std::string Slots::Handle(const std::string& kind, const std::string& service, const BusMessage& msg) {
   for (const Route& r : kRoutes) {
-    if (kind == r.kind && r.per_service == !service.empty()) return (this->*r.handler)(service, msg);
+    if (kind != r.kind || r.per_service == service.empty()) continue;
+    if (!r.has_body) {  // the slot takes no parameters: its request is empty or {"v": N}
+      Status st = protocol::DecodeEmptyRequest(msg.data, kind + " request");
+      if (!st.ok()) return protocol::EncodeReply(st);
+    }
+    return (this->*r.handler)(service, msg);
   }
   return protocol::EncodeReply(Status::InvalidArgument("unknown slot \"" + kind + "\""));
 }
@@ -110,8 +116,7 @@ std::string Slots::Deploy(const std::string&, const BusMessage& msg) {
   return protocol::EncodeReply(protocol::ToJson(d_.describer.Describe(*view, false)));
 }
 
-std::string Slots::Images(const std::string&, const BusMessage& msg) {
-  if (Status st = protocol::DecodeEmptyRequest(msg.data, "images request"); !st.ok()) return protocol::EncodeReply(st);
+std::string Slots::Images(const std::string&, const BusMessage&) {
   return protocol::EncodeReply(protocol::ToJson(d_.describer.ListImages()));
 }
 
@@ -133,8 +138,7 @@ std::string Slots::Pull(const std::string&, const BusMessage& msg) {
   return protocol::EncodeReply(protocol::ToJson(d_.describer.DescribeImage(pulled->record, d_.host.ImageUsers())));
 }
 
-std::string Slots::Prune(const std::string&, const BusMessage& msg) {
-  if (Status st = protocol::DecodeEmptyRequest(msg.data, "prune request"); !st.ok()) return protocol::EncodeReply(st);
+std::string Slots::Prune(const std::string&, const BusMessage&) {
   auto report = d_.images.Prune([this] {
     std::set<std::string> in_use;
     for (const auto& [manifest, names] : d_.host.ImageUsers()) in_use.insert(manifest);
@@ -146,20 +150,17 @@ std::string Slots::Prune(const std::string&, const BusMessage& msg) {
   return protocol::EncodeReply(protocol::ToJson(*report));
 }
 
-std::string Slots::Restart(const std::string& service, const BusMessage& msg) {
-  if (Status st = protocol::DecodeEmptyRequest(msg.data, "restart request"); !st.ok()) return protocol::EncodeReply(st);
+std::string Slots::Restart(const std::string& service, const BusMessage&) {
   auto v = d_.supervisor.Restart(service);
   return v ? protocol::EncodeReply(protocol::ToJson(d_.describer.Describe(*v, false))) : protocol::EncodeReply(v.error());
 }
 
-std::string Slots::Stop(const std::string& service, const BusMessage& msg) {
-  if (Status st = protocol::DecodeEmptyRequest(msg.data, "stop request"); !st.ok()) return protocol::EncodeReply(st);
+std::string Slots::Stop(const std::string& service, const BusMessage&) {
   Status st = d_.supervisor.Stop(service);
   return st.ok() ? protocol::EncodeReply(protocol::ToJson(StopResult{service, "stopped"})) : protocol::EncodeReply(st);
 }
 
-std::string Slots::Inspect(const std::string& service, const BusMessage& msg) {
-  if (Status st = protocol::DecodeEmptyRequest(msg.data, "inspect request"); !st.ok()) return protocol::EncodeReply(st);
+std::string Slots::Inspect(const std::string& service, const BusMessage&) {
   auto v = d_.supervisor.Get(service);
   return v ? protocol::EncodeReply(protocol::ToJson(d_.describer.Describe(*v, true))) : protocol::EncodeReply(v.error());
 }

@@ -55,6 +55,7 @@ class Slots {
   struct Route {
     const char* kind;
     bool per_service;
+    bool has_body;  // false: the request must be empty or {"v": N}, checked before the handler runs
     Handler handler;
   };
   static const Route kRoutes[];
